@@ -1,0 +1,249 @@
+"""A REPL and script runner that speaks to the bot like a chat platform.
+
+Plain lines are messages from the current person in the current chat; lines starting with ``:``
+are directives (see :data:`DIRECTIVES`). Every message of the session, the person's and the
+bot's, gets a running number so ``:reply N`` can refer to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from bot.core.events import (
+    ChatKind,
+    ChatRef,
+    IncomingMessage,
+    MemberJoined,
+    MemberLeft,
+    OutgoingMessage,
+    Platform,
+    QuotedMessage,
+    SentMessage,
+    UserRef,
+)
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+BOT_NAME = "Kümmerer"
+
+DIRECTIVES = """\
+Directives:
+  :user NAME [admin]          switch the person (admin: administers the chats)
+  :chat NAME [group|private]  switch to or create a chat
+  :join NAME / :leave NAME    someone joins or leaves the current group chat
+  :reply N TEXT               send TEXT as a reply to message #N
+  :help                       this list
+  :quit                       end the session
+Everything else is sent as a message; bot commands start with / or !."""
+
+
+@dataclass(slots=True)
+class _Logged:
+    chat: ChatRef
+    sender: UserRef | None
+    text: str
+
+
+class ConsoleAdapter:
+    """The console platform: reads lines, turns them into events, prints the bot's replies.
+
+    Args:
+        app: The application to feed.
+        script: Read lines from this file instead of standard input.
+        stdin: Input stream (default ``sys.stdin``).
+        stdout: Output stream (default ``sys.stdout``).
+        interactive: Prompt for input; default: whether ``stdin`` is a terminal and no script.
+    """
+
+    name = "console"
+    platform = Platform.CONSOLE
+
+    def __init__(
+        self,
+        app: Application,
+        *,
+        script: str | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self.app = app
+        self.script = script
+        self.stdin = stdin or sys.stdin
+        self.out = stdout or sys.stdout
+        self.interactive = (
+            interactive if interactive is not None else (script is None and self.stdin.isatty())
+        )
+        self.user = UserRef(Platform.CONSOLE, "ich", "ich", "ich")
+        self.admins: set[str] = set()
+        self.chats: dict[str, ChatRef] = {}
+        self.chat = self._chat("gruppe", ChatKind.GROUP)
+        self.log: list[_Logged] = []
+        self._task: asyncio.Task[None] | None = None
+        app.attach(self)
+
+    # Adapter lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start reading input in the background."""
+        if self.interactive:
+            self._print(f"Kümmerer-Konsole. {DIRECTIVES.splitlines()[0]} :help · Ende: :quit")
+        self._task = asyncio.create_task(self.run(), name="console")
+
+    async def wait_closed(self) -> None:
+        """Return when the input is used up or ``:quit`` was given."""
+        if self._task is not None:
+            await self._task
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def run(self) -> None:
+        """Process every input line until end of input or ``:quit``."""
+        for_lines = self._script_lines() if self.script else self._stream_lines()
+        async for line in for_lines:
+            if not await self.process(line):
+                break
+
+    async def _script_lines(self):
+        assert self.script is not None
+        with open(self.script, encoding="utf-8") as handle:
+            for line in handle:
+                yield line
+
+    async def _stream_lines(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.interactive:
+                try:
+                    line = await loop.run_in_executor(None, input, self._prompt())
+                except EOFError:
+                    return
+                yield line
+            else:
+                line = await loop.run_in_executor(None, self.stdin.readline)
+                if not line:
+                    return
+                yield line
+
+    # Input -------------------------------------------------------------------------------------
+
+    async def process(self, raw: str) -> bool:
+        """Handle one input line; returns ``False`` when the session should end."""
+        line = raw.rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#!"):
+            return True
+        if line.startswith(":"):
+            return await self._directive(line)
+        await self._send(line)
+        return True
+
+    async def _send(self, text: str, reply_to: int | None = None) -> None:
+        number = self._remember(self.chat, self.user, text)
+        if not self.interactive:
+            self._print(f"{self._prompt(number)}{text}")
+        quoted = None
+        if reply_to is not None:
+            original = self.log[reply_to - 1]
+            quoted = QuotedMessage(str(reply_to), original.text, original.sender)
+        await self.app.handle(
+            IncomingMessage(
+                chat=self.chat,
+                sender=self.user,
+                text=text,
+                message_id=str(number),
+                sender_is_admin=self.user.external_id in self.admins,
+                reply_to=quoted,
+                timestamp=self.app.clock.now(),
+            )
+        )
+
+    async def _directive(self, line: str) -> bool:
+        word, _, rest = line[1:].partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word in ("quit", "exit", "q"):
+            return False
+        if word == "help":
+            self._print(DIRECTIVES)
+        elif word == "user" and rest:
+            parts = rest.split()
+            admin = len(parts) > 1 and parts[-1].lower() == "admin"
+            name = " ".join(parts[:-1] if admin else parts)
+            self.user = UserRef(Platform.CONSOLE, name, name, name.replace(" ", "_"))
+            if admin:
+                self.admins.add(name)
+            else:
+                self.admins.discard(name)
+        elif word == "chat" and rest:
+            parts = rest.split()
+            kind = ChatKind.GROUP
+            if len(parts) > 1 and parts[-1].lower() in ("group", "private", "gruppe", "privat"):
+                kind = ChatKind.PRIVATE if parts.pop().lower() in ("private", "privat") else ChatKind.GROUP
+            self.chat = self._chat(" ".join(parts), kind)
+        elif word in ("join", "leave") and rest:
+            if self.chat.is_private:
+                self._error("Beitreten und Verlassen gibt es nur in Gruppenchats.")
+                return True
+            member = UserRef(Platform.CONSOLE, rest, rest, rest.replace(" ", "_"))
+            ts = self.app.clock.now()
+            event = MemberJoined(self.chat, (member,), ts) if word == "join" else MemberLeft(self.chat, member, ts)
+            await self.app.handle(event)
+        elif word == "reply":
+            number_text, _, text = rest.partition(" ")
+            if not number_text.isdigit() or not 1 <= int(number_text) <= len(self.log):
+                self._error(f"Nachricht #{number_text or '?'} gibt es nicht (1–{len(self.log)}).")
+            elif not text.strip():
+                self._error("Verwendung: :reply N TEXT")
+            else:
+                await self._send(text.strip(), reply_to=int(number_text))
+        else:
+            self._error(f"Unbekannte oder unvollständige Anweisung :{word}. Hilfe: :help")
+        return True
+
+    # Output (the Messenger port) ---------------------------------------------------------------
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        """Print a bot message with its chat's name and number."""
+        text = message.markup.plain()
+        bot = UserRef(Platform.CONSOLE, "kuemmerer-bot", BOT_NAME)
+        number = self._remember(message.chat, bot, text)
+        lines = text.split("\n")
+        self._print(f"[{self._chat_label(message.chat)} #{number}] {lines[0]}")
+        for line in lines[1:]:
+            self._print(f"  {line}")
+        for row in message.buttons:
+            self._print("  " + "  ".join(f"[{b.label}] → {b.command}" for b in row))
+        return SentMessage(message.chat, str(number))
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def _chat(self, name: str, kind: ChatKind) -> ChatRef:
+        existing = self.chats.get(name)
+        if existing is not None and existing.kind is kind:
+            return existing
+        chat = ChatRef(Platform.CONSOLE, name if kind is ChatKind.GROUP else f"privat:{name}", kind, name)
+        self.chats[name] = chat
+        return chat
+
+    def _chat_label(self, chat: ChatRef) -> str:
+        return chat.title or chat.external_id
+
+    def _remember(self, chat: ChatRef, sender: UserRef | None, text: str) -> int:
+        self.log.append(_Logged(chat, sender, text))
+        return len(self.log)
+
+    def _prompt(self, number: int | None = None) -> str:
+        number = number if number is not None else len(self.log) + 1
+        return f"{self._chat_label(self.chat)} #{number} {self.user.display_name}> "
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def _error(self, text: str) -> None:
+        self._print(f"(!) {text}")

@@ -1,0 +1,172 @@
+"""Configuration: TOML file, environment overrides, validation with one clear error line."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from storage.engine import DEFAULT_SQLITE_URL
+
+ENV_CONFIG = "KUEMMERER_CONFIG"
+ENV_OVERRIDES = {
+    "KUEMMERER_TELEGRAM_TOKEN": ("telegram", "token"),
+    "KUEMMERER_MATRIX_PASSWORD": ("matrix", "password"),
+    "KUEMMERER_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
+    "KUEMMERER_DATABASE_URL": ("storage", "url"),
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key."""
+
+
+class _Section(BaseModel):
+    # Unknown keys are typos far more often than intent: reject them.
+    model_config = ConfigDict(extra="forbid")
+
+
+class BotSection(_Section):
+    """``[bot]``: defaults for new AGs and chats outside any AG."""
+
+    language: Literal["de", "en"] = "de"
+    timezone: str = "Europe/Berlin"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+
+class StorageSection(_Section):
+    """``[storage]``: the database."""
+
+    url: str = DEFAULT_SQLITE_URL
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+
+class TelegramSection(_Section):
+    """``[telegram]``: the Telegram adapter (enabled when a token is set)."""
+
+    token: str | None = None
+    base_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramSection:
+        if self.token and self.mode == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ValueError("webhook mode needs webhook_url and webhook_secret")
+        return self
+
+
+class MatrixSection(_Section):
+    """``[matrix]``: the Matrix adapter (enabled when homeserver and user_id are set)."""
+
+    homeserver: str | None = None
+    user_id: str | None = None
+    password: str | None = None
+    access_token: str | None = None
+    device_name: str = "Kümmerer"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> MatrixSection:
+        if self.homeserver and not (self.password or self.access_token):
+            raise ValueError("needs password or access_token")
+        if self.homeserver and not self.user_id:
+            raise ValueError("needs user_id")
+        return self
+
+
+class Config(_Section):
+    """The whole configuration; every section is optional."""
+
+    bot: BotSection = BotSection()
+    storage: StorageSection = StorageSection()
+    telegram: TelegramSection = TelegramSection()
+    matrix: MatrixSection = MatrixSection()
+    source: str | None = Field(default=None, exclude=True)
+
+    @property
+    def adapters(self) -> list[str]:
+        """Adapters this configuration enables; the console when no other is configured."""
+        names = []
+        if self.telegram.token:
+            names.append("telegram")
+        if self.matrix.homeserver:
+            names.append("matrix")
+        return names or ["console"]
+
+
+def find_config(explicit: str | None = None) -> Path | None:
+    """The config file to use: ``--config``, then ``$KUEMMERER_CONFIG``, then ``./config.toml``.
+
+    Raises:
+        ConfigError: An explicitly named file does not exist.
+    """
+    named = explicit or os.environ.get(ENV_CONFIG)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    default = Path("config.toml")
+    return default if default.is_file() else None
+
+
+def load_config(explicit: str | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read, override from the environment and validate the configuration.
+
+    Args:
+        explicit: Path given with ``--config``.
+        environ: Environment to read overrides from (default: ``os.environ``).
+
+    Raises:
+        ConfigError: With one line that names the offending key.
+    """
+    environ = os.environ if environ is None else environ
+    path = find_config(explicit)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            target = data.setdefault(section, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"[{section}] must be a table")
+            target[key] = environ[variable]
+    where = str(path) if path else "defaults"
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = [str(p) for p in error["loc"]]
+        key = f"[{location[0]}] {'.'.join(location[1:])}".strip() if len(location) > 1 else f"{location[0] if location else '?'}"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise ConfigError(f"{where}: {key}: {message}") from None
+    config.source = where
+    return config

@@ -1,0 +1,162 @@
+"""Platform-neutral events that adapters feed into the application.
+
+Adapters translate every update of their platform into one of these frozen dataclasses, so that
+handlers and services never see a platform type. Identifiers stay strings because Telegram uses
+integers and Matrix uses ``@user:server`` / ``!room:server`` ids.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.markup import Markup
+
+
+class Platform(enum.StrEnum):
+    """Chat platforms the bot can be reached on."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    MATRIX = "matrix"
+
+
+class ChatKind(enum.StrEnum):
+    """Whether a chat is a one-to-one conversation with the bot or a group/room."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat on one platform.
+
+    Attributes:
+        platform: The platform the chat lives on.
+        external_id: The platform's id of the chat (Telegram chat id, Matrix room id).
+        kind: Private chat or group chat.
+        title: Human-readable title, if the platform tells one.
+    """
+
+    platform: Platform
+    external_id: str
+    kind: ChatKind = ChatKind.GROUP
+    title: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        """Whether this is a one-to-one chat with the bot."""
+        return self.kind is ChatKind.PRIVATE
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person on one platform.
+
+    Attributes:
+        platform: The platform the person was seen on.
+        external_id: The platform's id of the person.
+        display_name: Name to show; never used for identification.
+        username: Handle such as a Telegram ``@username`` or a Matrix user id, if any.
+    """
+
+    platform: Platform
+    external_id: str
+    display_name: str
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedMessage:
+    """The message an incoming message replies to."""
+
+    message_id: str
+    text: str | None
+    sender: UserRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A text message written by a person in a chat.
+
+    Attributes:
+        chat: Where the message was written.
+        sender: Who wrote it.
+        text: The text as written (commands included).
+        message_id: The platform's id of the message, used to reply to it.
+        sender_is_admin: The adapter's finding that the sender administers this chat; an admin
+            counts as koordination of the chat's AG.
+        reply_to: The message this one replies to, if any.
+        timestamp: When the platform says the message was sent (UTC); ``None`` means now.
+    """
+
+    chat: ChatRef
+    sender: UserRef
+    text: str
+    message_id: str | None = None
+    sender_is_admin: bool = False
+    reply_to: QuotedMessage | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    """One or more people joined a group chat (several when an admin adds many at once)."""
+
+    chat: ChatRef
+    members: tuple[UserRef, ...]
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """A person left or was removed from a group chat."""
+
+    chat: ChatRef
+    member: UserRef
+    timestamp: datetime | None = None
+
+
+Event = IncomingMessage | MemberJoined | MemberLeft
+"""Every event type the application accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button; pressing it sends ``command`` as if the presser had typed it.
+
+    Carrying a plain command line keeps buttons platform-neutral and safe: the command is
+    checked for permissions like any typed one.
+    """
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """What an adapter reports back after delivering a message."""
+
+    chat: ChatRef
+    message_id: str | None
+
+
+@dataclass(slots=True)
+class OutgoingMessage:
+    """A message the bot wants to send.
+
+    Attributes:
+        chat: Destination chat.
+        markup: The content, rendered by the adapter.
+        reply_to: Platform message id to reply to, if any.
+        buttons: Rows of inline buttons.
+    """
+
+    chat: ChatRef
+    markup: Markup
+    reply_to: str | None = None
+    buttons: list[list[Button]] = field(default_factory=list)

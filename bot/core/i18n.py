@@ -1,0 +1,99 @@
+"""Translations from gettext catalogs (``locales/<lang>/LC_MESSAGES/kuemmerer.po``).
+
+Catalogs are read with Babel and compiled in memory, so no build step is needed and a fresh clone
+runs as it is. Message ids are stable keys (``decision.recorded``); the texts use the template
+syntax of :mod:`bot.core.markup`.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import logging
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.core.markup import Line, Markup, parse_template, render_plain
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "kuemmerer"
+DEFAULT_LANGUAGE = "de"
+LANGUAGES = ("de", "en")
+
+
+@cache
+def _catalog(language: str) -> gettext.GNUTranslations:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def catalog_keys(language: str) -> set[str]:
+    """All message ids of a language's catalog (used by the completeness tests)."""
+    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+
+class Translator:
+    """Looks up texts, formats dates and counts for one language and timezone.
+
+    Args:
+        language: ``de`` or ``en``; anything else falls back to German.
+        timezone: IANA zone used to show timestamps.
+    """
+
+    def __init__(self, language: str = DEFAULT_LANGUAGE, timezone: str = "Europe/Berlin") -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        self.zone = ZoneInfo(timezone)
+        self._primary = _catalog(self.language)
+        self._fallback = _catalog(DEFAULT_LANGUAGE)
+
+    def raw(self, key: str, count: int | None = None) -> str:
+        """The unformatted template for ``key`` (plural form chosen by ``count``)."""
+        for catalog in (self._primary, self._fallback):
+            text = catalog.ngettext(key, key, count) if count is not None else catalog.gettext(key)
+            if text != key:
+                return text
+        log.error("missing catalog key %r", key)
+        return key
+
+    def lines(self, key: str, count: int | None = None, **params: Any) -> list[Line]:
+        """The message ``key`` as markup lines; ``count`` selects the plural and is ``{n}``."""
+        if count is not None:
+            params.setdefault("n", count)
+        return parse_template(self.raw(key, count), params)
+
+    def markup(self, key: str, count: int | None = None, **params: Any) -> Markup:
+        """The message ``key`` as a fresh :class:`Markup`."""
+        return Markup(self.lines(key, count, **params))
+
+    def text(self, key: str, count: int | None = None, **params: Any) -> str:
+        """The message ``key`` as plain text (for button labels and command descriptions)."""
+        return render_plain(self.markup(key, count, **params))
+
+    def date(self, value: date) -> str:
+        """A date in the language's medium format (``21.11.2026`` / ``Nov 21, 2026``)."""
+        return format_date(value, format="medium", locale=self.language)
+
+    def datetime(self, value: datetime) -> str:
+        """A timestamp shown in the AG's timezone."""
+        return format_datetime(value.astimezone(self.zone), format="short", locale=self.language)
+
+    def today(self, now: datetime) -> date:
+        """The calendar date of ``now`` in the AG's timezone."""
+        return now.astimezone(self.zone).date()

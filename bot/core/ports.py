@@ -1,0 +1,68 @@
+"""Ports: the interfaces the core needs from the outside world.
+
+Adapters implement :class:`Messenger`; tests and the console may swap the :class:`Clock`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from bot.core.events import OutgoingMessage, Platform, SentMessage
+
+
+@runtime_checkable
+class Messenger(Protocol):
+    """Sends messages on one platform."""
+
+    platform: Platform
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        """Deliver one message; raise on failure so the caller can retry or give up."""
+        ...
+
+
+class Clock(Protocol):
+    """Source of the current time, so tests and the console can move time."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real wall clock."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware in UTC."""
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests, console time travel).
+
+    Args:
+        start: The initial time; must be timezone-aware.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        if self._now.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware start")
+
+    def now(self) -> datetime:
+        """The current fake time."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward and return the new time."""
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        self._now += delta
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        """Jump to a given (timezone-aware) time."""
+        if when.tzinfo is None:
+            raise ValueError("need a timezone-aware time")
+        self._now = when

@@ -1,0 +1,17 @@
+"""Thin command handlers: parse the arguments, call a service, reply. One module per feature."""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+from bot.handlers import ag, decisions, goals, help, roles
+
+FEATURES = (help, ag, goals, decisions, roles)
+"""Feature modules in the order ``/hilfe`` lists them."""
+
+
+def build_router() -> Router:
+    """The root router with the commands of every feature module."""
+    root = Router()
+    for feature in FEATURES:
+        root.include(feature.router)
+    return root

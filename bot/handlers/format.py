@@ -1,0 +1,41 @@
+"""Presentation helpers shared by the handlers (kept out of services, which return data)."""
+
+from __future__ import annotations
+
+from bot.core.i18n import Translator
+from bot.core.markup import Markup, Span, bold
+from bot.services.text import fold, shorten
+from storage.models import Decision, Goal, Person, Role
+
+PREVIEW = 280
+
+
+def role_name(tr: Translator, role: Role) -> str:
+    """A role's name in the AG's language."""
+    return tr.text(f"role.{role.value}")
+
+
+def person_name(person: Person) -> str:
+    """How a person is shown: display name, plus the handle where there is one."""
+    if person.username and fold(person.username.lstrip("@")) != fold(person.display_name):
+        return f"{person.display_name} (@{person.username.lstrip('@')})"
+    return person.display_name
+
+
+def decision_line(tr: Translator, decision: Decision, *, full: bool = False) -> tuple[Span | str, ...]:
+    """``Nr. 3 · 21.11.2026: text`` as spans (the text is user input and stays plain)."""
+    text = decision.text if full else shorten(decision.text, PREVIEW)
+    return (bold(tr.text("decision.label", number=decision.number)), f" · {tr.date(decision.decided_on)}: ", text)
+
+
+def goal_line(tr: Translator, goal: Goal) -> tuple[Span | str, ...]:
+    """``Ziel 2: text`` as spans."""
+    return (bold(tr.text("goal.label", number=goal.number)), ": ", shorten(goal.text, PREVIEW))
+
+
+def quote_block(text: str) -> Markup:
+    """A user text shown in full, line by line, without any interpretation."""
+    markup = Markup()
+    for line in text.split("\n"):
+        markup.line(line) if line.strip() else markup.blank()
+    return markup

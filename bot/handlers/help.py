@@ -1,0 +1,70 @@
+"""``/hilfe`` (``/help``) and ``/start``: generated from the router's metadata."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.markup import Markup, code
+from bot.core.router import Args, Command, Router
+
+router = Router()
+
+
+def _variants(command: Command) -> list[Command]:
+    """The command itself (if callable) and its distinct subcommands, in registration order."""
+    seen: dict[int, Command] = {}
+    if command.handler is not None:
+        seen[id(command)] = command
+    for sub in command.subcommands.values():
+        seen.setdefault(id(sub), sub)
+    return list(seen.values())
+
+
+def usage_line(ctx: Context, command: Command) -> str:
+    """The usage line of a command in the AG's language."""
+    return ctx.tr.text(f"{command.key}.usage")
+
+
+@router.command("hilfe", aliases=("help",), needs_group=False)
+async def hilfe(ctx: Context, args: Args) -> None:
+    """List all commands, or explain one (``/hilfe beschluss``)."""
+    root = ctx.router
+    assert root is not None, "the application sets ctx.router"
+    tr = ctx.tr
+    if args.text:
+        name = args.words[0].lstrip("/!")
+        command = root.resolve(name)
+        if command is None or command.hidden:
+            suggestion = root.suggest(name)
+            raise UserError(
+                "error.unknown_command_suggest" if suggestion else "error.unknown_command",
+                command=name,
+                suggestion=suggestion,
+            )
+        markup = tr.markup("help.command_title", command=command.name)
+        for variant in _variants(command):
+            markup.bullet(code(usage_line(ctx, variant)), " – ", tr.text(f"{variant.key}.help"))
+            if variant.role is not None:
+                markup.line("   ", tr.text("help.needs_role", role=tr.text(f"role.{variant.role.value}")))
+        if command.aliases:
+            markup.blank().extend(tr.lines("help.aliases", aliases=", ".join("/" + a for a in command.aliases)))
+        ctx.reply(markup)
+        return
+    markup = tr.markup("help.title")
+    if ctx.group is None:
+        markup.blank().extend(tr.lines("help.first_step"))
+    markup.blank()
+    for command in root:
+        if command.hidden:
+            continue
+        for variant in _variants(command):
+            suffix = " 🔒" if variant.role is not None else ""
+            markup.bullet(code(usage_line(ctx, variant)), " – ", tr.text(f"{variant.key}.help"), suffix)
+    markup.blank().extend(tr.lines("help.footer"))
+    ctx.reply(markup)
+
+
+@router.command("start", needs_group=False, hidden=True)
+async def start(ctx: Context, args: Args) -> None:
+    """Greeting for a private chat (Telegram sends ``/start`` when someone opens the bot)."""
+    ctx.reply(ctx.tr.markup("start.welcome"))

@@ -1,0 +1,42 @@
+"""Domain logic: groups and roles, the register of goals and decisions.
+
+Services work on one database session (one transaction per update) and raise
+:class:`bot.core.errors.UserError` for anything the person can fix.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.ports import Clock
+from bot.services.groups import GroupService
+from bot.services.register import RegisterService
+
+
+class Services:
+    """All services bound to one session; built once per handled update.
+
+    Args:
+        session: The update's database session (inside its transaction).
+        clock: Source of the current time.
+        default_timezone: Timezone given to new AGs.
+        default_language: Language given to new AGs.
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        *,
+        default_timezone: str = "Europe/Berlin",
+        default_language: str = "de",
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.groups = GroupService(
+            session, clock, default_timezone=default_timezone, default_language=default_language
+        )
+        self.register = RegisterService(session, clock)
+
+
+__all__ = ["GroupService", "RegisterService", "Services"]

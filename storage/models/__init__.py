@@ -1,0 +1,27 @@
+"""ORM models, one per module; importing this package registers all of them on ``Base``."""
+
+from storage.models.audit_entry import AuditEntry
+from storage.models.base import Base
+from storage.models.chat import Chat
+from storage.models.decision import Decision
+from storage.models.decision_tag import DecisionTag
+from storage.models.enums import DecisionStatus, GoalStatus, Role
+from storage.models.goal import Goal
+from storage.models.membership import Membership
+from storage.models.person import Person
+from storage.models.working_group import WorkingGroup
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Chat",
+    "Decision",
+    "DecisionStatus",
+    "DecisionTag",
+    "Goal",
+    "GoalStatus",
+    "Membership",
+    "Person",
+    "Role",
+    "WorkingGroup",
+]

@@ -1,0 +1,28 @@
+"""The working group (Arbeitsgruppe, AG)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UTCDateTime
+
+
+class WorkingGroup(Base):
+    """An AG: the unit that owns goals, decisions and members; may span several chats."""
+
+    __tablename__ = "working_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    topic: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    # Counters for the per-AG running numbers; bumped with UPDATE … RETURNING so concurrent
+    # commands on PostgreSQL never hand out the same number twice.
+    goal_seq: Mapped[int] = mapped_column(Integer, default=0)
+    decision_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

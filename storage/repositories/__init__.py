@@ -1,0 +1,11 @@
+"""Query helpers over one :class:`~sqlalchemy.ext.asyncio.AsyncSession`.
+
+Repositories know SQL and nothing about rules; services decide what may happen.
+"""
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.groups import GroupRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.register import RegisterRepository
+
+__all__ = ["AuditRepository", "GroupRepository", "PeopleRepository", "RegisterRepository"]

@@ -1,0 +1,91 @@
+"""Working groups and chats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
+
+from storage.models import Chat, WorkingGroup
+
+
+class GroupRepository:
+    """Reads and writes AGs and the chats that belong to them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, group_id: int) -> WorkingGroup | None:
+        """The AG with this id."""
+        return await self.session.get(WorkingGroup, group_id)
+
+    async def chat(self, platform: str, external_id: str) -> Chat | None:
+        """The stored chat for a platform id, if known."""
+        return await self.session.scalar(
+            select(Chat).where(Chat.platform == platform, Chat.external_id == external_id)
+        )
+
+    async def upsert_chat(
+        self, platform: str, external_id: str, kind: str, title: str | None, at: datetime
+    ) -> Chat:
+        """The stored chat, created on first sight; a changed title is updated."""
+        chat = await self.chat(platform, external_id)
+        if chat is None:
+            chat = Chat(
+                platform=platform, external_id=external_id, kind=kind, title=title, created_at=at
+            )
+            self.session.add(chat)
+            await self.session.flush()
+        elif title and chat.title != title:
+            chat.title = title
+        return chat
+
+    async def create(self, name: str, *, timezone: str, language: str, at: datetime) -> WorkingGroup:
+        """A new AG."""
+        group = WorkingGroup(
+            name=name,
+            timezone=timezone,
+            language=language,
+            goal_seq=0,
+            decision_seq=0,
+            created_at=at,
+        )
+        self.session.add(group)
+        await self.session.flush()
+        return group
+
+    async def chats(self, group_id: int) -> list[Chat]:
+        """All chats linked to an AG, oldest first."""
+        rows = await self.session.scalars(
+            select(Chat).where(Chat.group_id == group_id).order_by(Chat.id)
+        )
+        return list(rows)
+
+    async def next_number(self, group_id: int, counter: str) -> int:
+        """Atomically bump and return an AG's running number (``goal_seq``/``decision_seq``).
+
+        ``UPDATE … RETURNING`` takes a row lock on PostgreSQL, so two concurrent commands in one
+        AG never get the same number; SQLite serialises writers anyway.
+        """
+        column = getattr(WorkingGroup, counter)
+        number = await self.session.scalar(
+            update(WorkingGroup)
+            .where(WorkingGroup.id == group_id)
+            .values({counter: column + 1})
+            .returning(column)
+            .execution_options(synchronize_session=False)
+        )
+        if number is None:
+            raise LookupError(f"working group {group_id} does not exist")
+        group = self.session.identity_map.get(identity_key(WorkingGroup, group_id))
+        if group is not None:
+            # Keep a loaded object in step without marking it dirty (no second UPDATE).
+            set_committed_value(group, counter, number)
+        return number
+
+    async def count(self) -> int:
+        """Number of AGs (for statistics and tests)."""
+        return await self.session.scalar(select(func.count()).select_from(WorkingGroup)) or 0

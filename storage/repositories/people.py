@@ -1,0 +1,97 @@
+"""People and their memberships in AGs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Membership, Person, Role
+
+
+class PeopleRepository:
+    """Reads and writes people and their roles per AG."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def person(self, platform: str, external_id: str) -> Person | None:
+        """The stored person for a platform identity, if known."""
+        return await self.session.scalar(
+            select(Person).where(Person.platform == platform, Person.external_id == external_id)
+        )
+
+    async def upsert_person(
+        self,
+        platform: str,
+        external_id: str,
+        display_name: str,
+        username: str | None,
+        at: datetime,
+    ) -> Person:
+        """The stored person, created on first sight; name, handle and last seen are refreshed."""
+        person = await self.person(platform, external_id)
+        if person is None:
+            person = Person(
+                platform=platform,
+                external_id=external_id,
+                display_name=display_name,
+                username=username,
+                first_seen=at,
+                last_seen=at,
+            )
+            self.session.add(person)
+            await self.session.flush()
+            return person
+        if person.display_name != display_name:
+            person.display_name = display_name
+        if username and person.username != username:
+            person.username = username
+        if at > person.last_seen:
+            person.last_seen = at
+        return person
+
+    async def membership(self, group_id: int, person_id: int) -> Membership | None:
+        """A person's membership in an AG, if any."""
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.group_id == group_id, Membership.person_id == person_id
+            )
+        )
+
+    async def touch_membership(
+        self, group_id: int, person_id: int, at: datetime, role: Role = Role.MITGLIED
+    ) -> tuple[Membership, bool]:
+        """The membership, created with ``role`` on first sight; returns (membership, created)."""
+        membership = await self.membership(group_id, person_id)
+        if membership is None:
+            membership = Membership(
+                group_id=group_id, person_id=person_id, role=role, first_seen=at, last_seen=at
+            )
+            self.session.add(membership)
+            await self.session.flush()
+            return membership, True
+        if at > membership.last_seen:
+            membership.last_seen = at
+        return membership, False
+
+    async def members(self, group_id: int) -> list[tuple[Membership, Person]]:
+        """All members of an AG with their person records, by name."""
+        rows = await self.session.execute(
+            select(Membership, Person)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.group_id == group_id)
+            .order_by(Person.display_name, Person.id)
+        )
+        return [(m, p) for m, p in rows]
+
+    async def with_role(self, group_id: int, role: Role) -> list[Person]:
+        """The people holding ``role`` in an AG, by name."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group_id, Membership.role == role)
+            .order_by(Person.display_name, Person.id)
+        )
+        return list(rows)

@@ -1,0 +1,134 @@
+"""Goals, decisions and their tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Decision, DecisionStatus, DecisionTag, Goal, GoalStatus
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class RegisterRepository:
+    """Reads and writes an AG's goals and decisions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Goals -------------------------------------------------------------------------------------
+
+    async def add_goal(self, goal: Goal) -> Goal:
+        """Store a new goal."""
+        self.session.add(goal)
+        await self.session.flush()
+        return goal
+
+    async def goal(self, group_id: int, number: int) -> Goal | None:
+        """The goal with this running number in an AG."""
+        return await self.session.scalar(
+            select(Goal).where(Goal.group_id == group_id, Goal.number == number)
+        )
+
+    async def goals(self, group_id: int, status: GoalStatus | None = GoalStatus.ACTIVE) -> list[Goal]:
+        """An AG's goals in order of their numbers (all of them when ``status`` is ``None``)."""
+        query = select(Goal).where(Goal.group_id == group_id)
+        if status is not None:
+            query = query.where(Goal.status == status)
+        return list(await self.session.scalars(query.order_by(Goal.number)))
+
+    async def count_goals(self, group_id: int, status: GoalStatus) -> int:
+        """How many goals of an AG have a status."""
+        return await self.session.scalar(
+            select(func.count()).select_from(Goal).where(Goal.group_id == group_id, Goal.status == status)
+        ) or 0
+
+    # Decisions ---------------------------------------------------------------------------------
+
+    async def add_decision(self, decision: Decision, tags: Sequence[str]) -> Decision:
+        """Store a new decision with its (already normalised, distinct) tags."""
+        self.session.add(decision)
+        await self.session.flush()
+        self.session.add_all(DecisionTag(decision_id=decision.id, tag=tag) for tag in tags)
+        await self.session.flush()
+        return decision
+
+    async def decision(self, group_id: int, number: int) -> Decision | None:
+        """The decision with this running number in an AG."""
+        return await self.session.scalar(
+            select(Decision).where(Decision.group_id == group_id, Decision.number == number)
+        )
+
+    async def decision_by_id(self, decision_id: int) -> Decision | None:
+        """The decision with this primary key."""
+        return await self.session.get(Decision, decision_id)
+
+    async def successor(self, decision_id: int) -> Decision | None:
+        """The decision that replaced this one, if any."""
+        return await self.session.scalar(select(Decision).where(Decision.replaces_id == decision_id))
+
+    async def tags(self, decision_id: int) -> list[str]:
+        """A decision's tags, sorted."""
+        rows = await self.session.scalars(
+            select(DecisionTag.tag).where(DecisionTag.decision_id == decision_id).order_by(DecisionTag.tag)
+        )
+        return list(rows)
+
+    async def find_active_by_search_text(self, group_id: int, search_text: str) -> Decision | None:
+        """An active decision of an AG with exactly this folded text (duplicate check)."""
+        return await self.session.scalar(
+            select(Decision)
+            .where(
+                Decision.group_id == group_id,
+                Decision.status == DecisionStatus.ACTIVE,
+                Decision.search_text == search_text,
+            )
+            .limit(1)
+        )
+
+    def _search(self, group_id: int, terms: Sequence[str], tags: Sequence[str]) -> Select:
+        query = select(Decision).where(
+            Decision.group_id == group_id, Decision.status == DecisionStatus.ACTIVE
+        )
+        for term in terms:
+            query = query.where(Decision.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+        for tag in tags:
+            query = query.where(
+                select(DecisionTag.decision_id)
+                .where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag)
+                .exists()
+            )
+        return query
+
+    async def search_decisions(
+        self,
+        group_id: int,
+        *,
+        terms: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Decision], int]:
+        """Active decisions matching every term (in folded text) and every tag, newest first.
+
+        Returns:
+            The page of decisions and the total number of matches.
+        """
+        query = self._search(group_id, terms, tags)
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = await self.session.scalars(
+            query.order_by(Decision.number.desc()).offset(offset).limit(limit)
+        )
+        return list(rows), total
+
+    async def count_decisions(self, group_id: int, status: DecisionStatus) -> int:
+        """How many decisions of an AG have a status."""
+        return await self.session.scalar(
+            select(func.count())
+            .select_from(Decision)
+            .where(Decision.group_id == group_id, Decision.status == status)
+        ) or 0

@@ -1,0 +1,129 @@
+"""The console adapter: directives, numbering, and the scripted register scenario."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import Application
+from bot.core.ports import ManualClock
+from storage import Database
+from storage.models import Decision, Membership, Person
+
+SCENARIO = """\
+/ag anlegen AG Bildung Ruhr
+/ag thema Bildungsbenachteiligung im Ruhrgebiet
+/ziel Gemeinsame Übersicht der Bildungsangebote bis Ende 2019
+/ziel Kooperationen bilateral anbahnen
+/beschluss Beim nächsten Treffen befassen wir uns mit dem Lübecker Bildungsverbund #treffen
+/beschluss Wir entwickeln kein gemeinsames Großprojekt #kooperation
+/beschluss Die Treffen finden vierteljährlich statt #treffen
+/beschluss ersetzen 1 Beim übernächsten Treffen befassen wir uns mit dem Lübecker Modell #treffen
+/beschluss aufheben 2 Die Mitgliederversammlung wünscht doch ein Projekt
+/beschluesse
+/beschluesse #treffen
+/ziele
+"""
+
+
+async def run_console(app: Application, script: str) -> str:
+    out = io.StringIO()
+    console = ConsoleAdapter(app, stdin=io.StringIO(script), stdout=out, interactive=False)
+    await console.run()
+    return out.getvalue()
+
+
+def _listing(output: str, marker: str) -> str:
+    """The bot's reply that follows the input line ``marker``."""
+    after = output.split(marker, 1)[1]
+    return after.split("\ngruppe #", 1)[0]
+
+
+async def test_scripted_register_survives_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}"
+    database = Database(url)
+    app = Application(database, clock=ManualClock())
+    await app.start()
+    output = await run_console(app, SCENARIO)
+    await database.dispose()
+
+    assert "✅ AG Bildung Ruhr ist als AG angelegt" in output
+    listing = _listing(output, "> /beschluesse\n")
+    assert "2 gültige Beschlüsse" in listing
+    assert "Nr. 4" in listing and "übernächsten Treffen" in listing
+    assert "Nr. 3" in listing and "vierteljährlich" in listing
+    assert "Lübecker Bildungsverbund" not in listing and "Großprojekt" not in listing
+    tagged = _listing(output, "> /beschluesse #treffen\n")
+    assert "Nr. 4" in tagged and "Nr. 3" in tagged
+    assert "2 aktive Ziele" in output
+
+    # Second run on the same file: same active decisions, nothing replaced or revoked among them.
+    database = Database(url)
+    app = Application(database, clock=ManualClock())
+    await app.start()
+    again = await run_console(app, "/beschluesse\n/beschluss 1\n")
+    await database.dispose()
+    listing_again = _listing(again, "> /beschluesse\n")
+    # Compare everything after the first line, which carries the session's message number.
+    assert listing_again.split("\n", 1)[1] == listing.split("\n", 1)[1]
+    assert "ersetzt" in again and "Nr. 4" in again
+
+
+@pytest.fixture
+async def console(app: Application) -> tuple[ConsoleAdapter, io.StringIO]:
+    out = io.StringIO()
+    return ConsoleAdapter(app, stdin=io.StringIO(""), stdout=out, interactive=False), out
+
+
+async def test_directives(console, bot) -> None:
+    adapter, out = console
+    for line in [
+        "/ag anlegen Test-AG",
+        ":user bernd",
+        "Hallo, ich bin neu",
+        ":user carla admin",
+        "/ag thema Von der Admin gesetzt",
+        ":join dora",
+        ":reply 3 /beschluss",
+        ":chat privat private",
+        "/ziele",
+        ":chat gruppe",
+        ":leave dora",
+        ":reply 99 x",
+        ":bogus",
+        ":help",
+    ]:
+        assert await adapter.process(line)
+    assert not await adapter.process(":quit")
+    text = out.getvalue()
+    assert "gruppe #3 bernd> Hallo, ich bin neu" in text
+    assert "Schwerpunktthema gesetzt: Von der Admin gesetzt" in text
+    assert "Beschluss Nr. 1 festgehalten" in text
+    assert "[privat #" in text and "Dieser private Chat gehört zu keiner AG" in text
+    assert "(!) Nachricht #99 gibt es nicht" in text
+    assert "(!) Unbekannte oder unvollständige Anweisung :bogus" in text
+    assert ":reply N TEXT" in text
+    [decision] = await bot.rows(Decision)
+    assert decision.text == "Hallo, ich bin neu"
+    names = {p.display_name for p in await bot.rows(Person)}
+    assert {"ich", "bernd", "carla", "dora"} <= names
+    assert await bot.count(Membership) == 4  # ich, bernd, carla and dora (joined)
+
+
+async def test_buttons_are_printed_with_their_command(console, bot) -> None:
+    adapter, out = console
+    await adapter.process("/ag anlegen AG")
+    for n in range(12):
+        await adapter.process(f"/beschluss Beschluss {n}")
+    await adapter.process("/beschluesse")
+    assert "[Weiter ▶] → /beschluesse seite 2" in out.getvalue()
+
+
+async def test_join_in_private_chat_is_refused(console) -> None:
+    adapter, out = console
+    await adapter.process(":chat mir private")
+    await adapter.process(":join x")
+    assert "nur in Gruppenchats" in out.getvalue()

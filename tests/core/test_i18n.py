@@ -1,0 +1,287 @@
+"""Tests for the gettext catalogs and the Translator.
+
+The catalogs are checked for completeness both ways: every key the code can ask for exists in
+both languages, and every catalog key is actually used by the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, Translator, catalog_keys
+from bot.core.markup import Line, parse_template
+from bot.handlers import build_router
+from storage.models import DecisionStatus, GoalStatus, Role
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_DIR = ROOT / "bot"
+
+KEY_PATTERN = re.compile(r"^(cmd|help|start|ag|role|goal|decision|error)\.[a-z_.]+$")
+
+# Functions whose string arguments are audit-log action names ("decision.create"), which share
+# the dotted shape of catalog keys but are never looked up in a catalog.
+AUDIT_CALLS = {"_log"}
+
+
+# --------------------------------------------------------------------------------------------
+# Catalog helpers
+# --------------------------------------------------------------------------------------------
+
+
+def load_catalog(language: str) -> dict[str, list[str]]:
+    """Message id -> its translated forms (one string, or one per plural form)."""
+    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    result: dict[str, list[str]] = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        result[key] = forms
+    return result
+
+
+CATALOGS = {language: load_catalog(language) for language in LANGUAGES}
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` placeholders of a template (``{{``/``}}`` escapes excluded)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# --------------------------------------------------------------------------------------------
+# Which keys the code uses
+# --------------------------------------------------------------------------------------------
+
+
+def literal_keys(source: str) -> set[str]:
+    """String literals in ``source`` that look like catalog keys.
+
+    Parts of f-strings are dynamic keys (handled separately) and audit action names are not
+    catalog keys, so both are left out.
+    """
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(part) for part in ast.walk(node))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in AUDIT_CALLS:
+                for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+                    skip.update(id(part) for part in ast.walk(arg))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and KEY_PATTERN.match(node.value)
+    }
+
+
+def code_literal_keys() -> dict[str, set[Path]]:
+    """Catalog-like literals of every module under bot/, with the files using them."""
+    found: dict[str, set[Path]] = {}
+    for path in sorted(BOT_DIR.rglob("*.py")):
+        for key in literal_keys(path.read_text(encoding="utf-8")):
+            found.setdefault(key, set()).add(path.relative_to(ROOT))
+    return found
+
+
+def all_commands():
+    """Every command and subcommand of the application's router (each once)."""
+    seen: dict[int, object] = {}
+    for command in build_router():
+        seen.setdefault(id(command), command)
+        for sub in command.subcommands.values():
+            seen.setdefault(id(sub), sub)
+    return list(seen.values())
+
+
+def dynamic_keys() -> set[str]:
+    """Keys the code builds at run time (f-strings over commands and enums)."""
+    keys: set[str] = set()
+    for command in all_commands():
+        keys.add(f"{command.key}.usage")
+        keys.add(f"{command.key}.help")
+    keys.update(f"role.{role.value}" for role in Role)
+    keys.update(f"goal.status.{status.value}" for status in GoalStatus)
+    keys.update(f"decision.status.{status.value}" for status in DecisionStatus)
+    keys.update(f"goal.already_{s.value}" for s in GoalStatus if s is not GoalStatus.ACTIVE)
+    keys.update(f"error.empty_{what}" for what in ("text", "name", "reason"))
+    return keys
+
+
+# --------------------------------------------------------------------------------------------
+# (a) and (b): both catalogs agree
+# --------------------------------------------------------------------------------------------
+
+
+def test_catalogs_have_the_same_keys():
+    de, en = set(CATALOGS["de"]), set(CATALOGS["en"])
+    assert de == en, f"only in de: {sorted(de - en)}; only in en: {sorted(en - de)}"
+    assert catalog_keys("de") == de
+    assert catalog_keys("en") == en
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_empty_translations(language):
+    empty = sorted(k for k, forms in CATALOGS[language].items() if not all(f.strip() for f in forms))
+    assert not empty, f"{language}: untranslated keys {empty}"
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGS["de"]))
+def test_placeholders_agree_and_templates_parse(key):
+    names: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        forms = CATALOGS[language].get(key)
+        assert forms is not None, f"{key} missing in {language}"
+        per_form = [placeholders(form) for form in forms]
+        # All plural forms of one language offer the same placeholders.
+        assert all(p == per_form[0] for p in per_form), f"{language} {key}: {per_form}"
+        names[language] = per_form[0]
+        for form in forms:
+            values = {name: f"<{name}>" for name in per_form[0]}
+            lines = parse_template(form, values)
+            assert lines and all(isinstance(line, Line) for line in lines)
+            # Every value made it into the output verbatim.
+            text = "\n".join(line.plain for line in lines)
+            for value in values.values():
+                assert value in text, f"{language} {key}: {value} lost"
+    assert names["de"] == names["en"], f"{key}: de {names['de']} vs en {names['en']}"
+
+
+def test_plural_entries_have_two_forms():
+    for language in LANGUAGES:
+        for key, forms in CATALOGS[language].items():
+            assert len(forms) in (1, 2), f"{language} {key}: {len(forms)} forms"
+            if len(forms) == 2:
+                assert "n" in placeholders(forms[0]) | placeholders(forms[1]), key
+
+
+# --------------------------------------------------------------------------------------------
+# (c) and (d): code and catalogs agree
+# --------------------------------------------------------------------------------------------
+
+
+def test_literal_key_scanner_skips_fstrings_and_audit_actions():
+    source = (
+        'a = "goal.label"\n'
+        'b = f"goal.already_{x}"\n'
+        'await self._log(group, actor, "decision.create", 1)\n'
+        'c = "group.create"\n'
+        'd = "Nr. 3"\n'
+    )
+    assert literal_keys(source) == {"goal.label"}
+
+
+def test_router_commands_are_found():
+    keys = {command.key for command in all_commands()}
+    assert {"cmd.hilfe", "cmd.ag", "cmd.ag.anlegen", "cmd.beschluss.ersetzen"} <= keys
+
+
+def test_every_key_used_by_the_code_exists():
+    catalog = set(CATALOGS["de"])
+    missing_literals = {
+        key: sorted(map(str, files))
+        for key, files in code_literal_keys().items()
+        if key not in catalog
+    }
+    missing_dynamic = sorted(dynamic_keys() - catalog)
+    assert not missing_literals, f"keys used in code but not in the catalogs: {missing_literals}"
+    assert not missing_dynamic, f"built keys not in the catalogs: {missing_dynamic}"
+
+
+def test_no_unused_catalog_keys():
+    used = set(code_literal_keys()) | dynamic_keys()
+    unused = sorted(set(CATALOGS["de"]) - used)
+    assert not unused, f"catalog keys not used by the code: {unused}"
+
+
+# --------------------------------------------------------------------------------------------
+# (e) Translator
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["fr", "", "DE", "de_AT", "xx"])
+def test_unknown_language_falls_back_to_german(language):
+    tr = Translator(language)
+    assert tr.language == "de"
+    assert tr.text("role.mitglied") == "Mitglied"
+
+
+def test_english_texts():
+    tr = Translator("en")
+    assert tr.language == "en"
+    assert tr.text("cmd.hilfe.usage") == "/help [command]"
+
+
+def test_missing_key_returns_the_key(caplog):
+    assert Translator("en").raw("no.such.key") == "no.such.key"
+    assert "no.such.key" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("de", 1, "1 aktives Ziel"),
+        ("de", 2, "2 aktive Ziele"),
+        ("de", 0, "0 aktive Ziele"),
+        ("en", 1, "1 active goal"),
+        ("en", 7, "7 active goals"),
+    ],
+)
+def test_plural_forms(language, count, expected):
+    tr = Translator(language)
+    assert tr.text("goal.list_title", count=count) == expected
+    # The styling of the template survives, the count fills {n}.
+    spans = tr.lines("goal.list_title", count=count)[0].spans
+    assert all(s.bold for s in spans)
+
+
+def test_plural_with_other_placeholders():
+    tr = Translator("de")
+    assert tr.text("decision.list_title", 1, name="AG X") == "1 gültiger Beschluss – AG X"
+    assert tr.text("decision.list_title", 3, name="AG X") == "3 gültige Beschlüsse – AG X"
+
+
+def test_placeholder_values_stay_unparsed_in_translations():
+    tr = Translator("de")
+    markup = tr.markup("ag.topic_set", topic="**<b>&**")
+    assert markup.plain() == "✅ Schwerpunktthema gesetzt: **<b>&**"
+
+
+def test_date_format():
+    assert Translator("de").date(date(2026, 11, 21)) == "21.11.2026"
+    assert Translator("de").date(date(2026, 1, 5)) == "05.01.2026"
+    assert Translator("en").date(date(2026, 11, 21)) == "Nov 21, 2026"
+
+
+@pytest.mark.parametrize(
+    ("timezone", "hour"),
+    [("Europe/Berlin", "10:30"), ("America/New_York", "04:30"), ("UTC", "09:30")],
+)
+def test_datetime_shows_group_timezone(timezone, hour):
+    moment = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+    shown = Translator("de", timezone).datetime(moment)
+    assert hour in shown, shown
+    assert "21.11.26" in shown or "21.11.2026" in shown, shown
+
+
+def test_datetime_crosses_midnight_in_group_timezone():
+    moment = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    tr = Translator("de", "Europe/Berlin")
+    assert "01.01." in tr.datetime(moment)
+    assert tr.today(moment) == date(2027, 1, 1)
+    assert Translator("de", "UTC").today(moment) == date(2026, 12, 31)

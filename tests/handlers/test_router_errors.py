@@ -1,0 +1,71 @@
+"""Router behaviour seen from a chat: unknown commands, addressing, internal errors."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.handlers import decisions
+from storage.models import Decision
+from tests.harness import BotHarness
+
+
+async def test_unknown_command_suggests_the_closest(bot: BotHarness) -> None:
+    assert "Meintest du /beschluesse?" in await bot.say("/beschlüse")
+    assert "Meintest du /decision?" in await bot.say("/decisoin")
+    reply = await bot.say("/xyzzy")
+    assert "kenne ich nicht" in reply and "Meintest" not in reply
+
+
+async def test_plain_messages_get_no_reply(bot: BotHarness) -> None:
+    await bot.setup_group()
+    assert await bot.send("Guten Morgen!") == []
+    assert await bot.send("!!!") == []
+    assert await bot.send("/") == []
+
+
+async def test_commands_for_other_bots_are_ignored(bot: BotHarness, app, messenger) -> None:
+    app.attach(messenger, bot_names=["kuemmerer_bot"])
+    assert await bot.send("/hilfe@other_bot") == []
+    assert "Befehle" in (await bot.send("/hilfe@Kuemmerer_Bot"))[0]
+
+
+async def test_unexpected_error_is_logged_with_an_id_and_rolled_back(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot.setup_group()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    original = decisions.quote_block
+    monkeypatch.setattr(decisions, "quote_block", explode)
+    with caplog.at_level(logging.ERROR):
+        reply = await bot.say("/beschluss Geht schief")
+    error_id = reply.split("`")[-2] if "`" in reply else reply.split()[-1].strip(".")
+    assert "Fehlercode" in reply
+    assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+    assert any(error_id.strip("`") in r.getMessage() for r in caplog.records)
+    assert await bot.count(Decision) == 0
+    monkeypatch.setattr(decisions, "quote_block", original)
+    assert "Beschluss Nr." in await bot.say("/beschluss Geht jetzt")
+
+
+async def test_failed_delivery_does_not_raise(bot: BotHarness, messenger) -> None:
+    messenger.fail = True
+    await bot.send("/hilfe")  # must not raise
+    messenger.fail = False
+    assert await bot.send("/hilfe")
+
+
+async def test_help_lists_commands_and_explains_one(bot: BotHarness) -> None:
+    listing = await bot.say("/hilfe")
+    assert "/beschluss ersetzen <Nr> <neuer Text>" in listing and "🔒" in listing
+    assert "/ag anlegen <Name>" in listing  # first step in a chat without AG
+    detail = await bot.say("/hilfe beschluss")
+    assert "/beschluss aufheben <Nr> <Begründung>" in detail and "/decision" in detail
+    assert "Meintest du /beschluss?" in await bot.say("/hilfe beschlus")
+    await bot.setup_group()
+    await bot.say("/ag sprache en")
+    assert "/decision replace <no> <new text>" in await bot.say("/help")

@@ -1,0 +1,146 @@
+"""A maubot-style test bot: send a command, get the replies, look at the database.
+
+Example:
+    replies = await bot.send("/beschluss Wir treffen uns vierteljährlich", admin=True)
+    assert "Beschluss Nr. 1" in replies[0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.app import Application
+from bot.core.events import (
+    ChatKind,
+    ChatRef,
+    IncomingMessage,
+    MemberJoined,
+    OutgoingMessage,
+    Platform,
+    QuotedMessage,
+    SentMessage,
+    UserRef,
+)
+from bot.core.markup import render_html
+
+
+@dataclass
+class RecordingMessenger:
+    """A messenger that keeps everything it is asked to send."""
+
+    platform: Platform = Platform.CONSOLE
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    fail: bool = False
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        if self.fail:
+            raise ConnectionError("messenger down")
+        self.sent.append(message)
+        return SentMessage(message.chat, str(len(self.sent)))
+
+
+class BotHarness:
+    """Drives an :class:`Application` the way a chat platform would.
+
+    Args:
+        app: The application under test.
+        messenger: Where replies end up.
+    """
+
+    def __init__(self, app: Application, messenger: RecordingMessenger) -> None:
+        self.app = app
+        self.messenger = messenger
+        self.platform = messenger.platform
+        self._counter = 0
+
+    def chat(self, name: str = "ag", private: bool = False) -> ChatRef:
+        """A chat reference by name."""
+        kind = ChatKind.PRIVATE if private else ChatKind.GROUP
+        return ChatRef(self.platform, f"{kind.value}:{name}", kind, name)
+
+    def user(self, name: str) -> UserRef:
+        """A user reference by name (the name doubles as username)."""
+        return UserRef(self.platform, f"id-{name}", name.capitalize(), name)
+
+    async def send(
+        self,
+        text: str,
+        *,
+        user: str = "anna",
+        chat: str = "ag",
+        private: bool = False,
+        admin: bool = False,
+        reply_to: tuple[str, str | None] | None = None,
+    ) -> list[str]:
+        """Send a message and return the plain texts of the bot's replies to it.
+
+        Args:
+            text: The message.
+            user: Sender name.
+            chat: Chat name.
+            private: Send in a private chat.
+            admin: The sender administers the chat.
+            reply_to: ``(text, sender name or None)`` of a message this one replies to.
+        """
+        self._counter += 1
+        quoted = None
+        if reply_to is not None:
+            quoted_text, quoted_user = reply_to
+            quoted = QuotedMessage(
+                f"q{self._counter}", quoted_text, self.user(quoted_user) if quoted_user else None
+            )
+        before = len(self.messenger.sent)
+        await self.app.handle(
+            IncomingMessage(
+                chat=self.chat(chat, private),
+                sender=self.user(user),
+                text=text,
+                message_id=str(self._counter),
+                sender_is_admin=admin,
+                reply_to=quoted,
+            )
+        )
+        return [m.markup.plain() for m in self.messenger.sent[before:]]
+
+    async def say(self, text: str, **kwargs: Any) -> str:
+        """Send and return the single reply (fails if there is not exactly one)."""
+        replies = await self.send(text, **kwargs)
+        assert len(replies) == 1, replies
+        return replies[0]
+
+    async def join(self, *names: str, chat: str = "ag") -> list[str]:
+        """People join a group chat; returns the replies."""
+        before = len(self.messenger.sent)
+        await self.app.handle(MemberJoined(self.chat(chat), tuple(self.user(n) for n in names)))
+        return [m.markup.plain() for m in self.messenger.sent[before:]]
+
+    @property
+    def last(self) -> OutgoingMessage:
+        """The last message sent."""
+        return self.messenger.sent[-1]
+
+    def last_html(self) -> str:
+        """The last message as Telegram HTML."""
+        return render_html(self.last.markup)
+
+    async def rows(self, model: type, *where: Any, order_by: Sequence[Any] = ()) -> list[Any]:
+        """Rows of a model matching the conditions."""
+        async with self.app.db.transaction() as session:
+            query = select(model).where(*where)
+            if order_by:
+                query = query.order_by(*order_by)
+            return list(await session.scalars(query))
+
+    async def count(self, model: type, *where: Any) -> int:
+        """Number of rows of a model matching the conditions."""
+        async with self.app.db.transaction() as session:
+            return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    async def setup_group(self, name: str = "AG Bildung", *, user: str = "anna", chat: str = "ag") -> None:
+        """Create an AG in a chat; ``user`` becomes its koordination."""
+        reply = await self.say(f"/ag anlegen {name}", user=user, chat=chat)
+        assert "angelegt" in reply, reply

@@ -1,0 +1,181 @@
+"""End-to-end tests of the command line: the real ``python -m bot`` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TIMEOUT = 120
+
+SCRIPT = "/ag anlegen Test\n/beschluss Erster Beschluss\n/beschluesse\n"
+
+
+def base_env(database: Path | None) -> dict[str, str]:
+    """The current environment without any of the bot's settings, plus a database URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUEMMERER_")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if database is not None:
+        env["KUEMMERER_DATABASE_URL"] = f"sqlite:///{database}"
+    return env
+
+
+def run(
+    args: list[str], cwd: Path, *, database: Path | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=base_env(database),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+    )
+
+
+def tables(database: Path) -> set[str]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def assert_session_output(stdout: str) -> None:
+    """The replies to SCRIPT, in order."""
+    expected = [
+        r"gruppe #1 ich> /ag anlegen Test",
+        r"\[gruppe #2\] ✅ Test ist als AG angelegt\. Du hast die Koordination\.",
+        r"gruppe #3 ich> /beschluss Erster Beschluss",
+        r"\[gruppe #4\] ✅ Beschluss Nr\. 1 festgehalten \(\d\d\.\d\d\.\d{4}\):",
+        r"  Erster Beschluss",
+        r"gruppe #5 ich> /beschluesse",
+        r"\[gruppe #6\] 1 gültiger Beschluss – Test",
+        r"  • Nr\. 1 · \d\d\.\d\d\.\d{4}: Erster Beschluss",
+    ]
+    lines = stdout.splitlines()
+    position = 0
+    for pattern in expected:
+        for index in range(position, len(lines)):
+            if re.fullmatch(pattern, lines[index]):
+                position = index + 1
+                break
+        else:
+            pytest.fail(f"no line matching {pattern!r} after line {position} in:\n{stdout}")
+
+
+def normalise_dates(text: str) -> str:
+    return re.sub(r"\d\d\.\d\d\.\d{4}", "DD.MM.YYYY", text)
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration errors
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[bot]\nlanguag = "de"\n', "languag"),
+        ('[bot]\ntimezone = "Mars/Olympus"\n', "timezone"),
+        ('[telegram]\ntoken = "t"\nmode = "webhook"\n', "webhook_url"),
+    ],
+)
+@pytest.mark.parametrize("command", [["run"], ["console"], ["db", "upgrade"]])
+def test_invalid_config_exits_2_with_one_line(tmp_path, toml, key, command):
+    config = tmp_path / "bad.toml"
+    config.write_text(toml, encoding="utf-8")
+    result = run([*command, "--config", str(config)], tmp_path, database=tmp_path / "k.sqlite3")
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert key in lines[0] and "bad.toml" in lines[0]
+    assert result.stdout == ""
+    assert not (tmp_path / "k.sqlite3").exists()
+
+
+def test_invalid_discovered_config_exits_2(tmp_path):
+    (tmp_path / "config.toml").write_text("[bot\n", encoding="utf-8")
+    result = run(["console"], tmp_path, database=tmp_path / "k.sqlite3", stdin=SCRIPT)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "config.toml" in result.stderr
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    result = run(["run", "--config", "nope.toml"], tmp_path, database=tmp_path / "k.sqlite3")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nope.toml" in lines[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_database(tmp_path):
+    database = tmp_path / "sub" / "k.sqlite3"
+    result = run(["db", "upgrade"], tmp_path, database=database)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "up to date" in result.stdout
+    assert database.is_file()
+    assert "alembic_version" in tables(database)
+    assert len(tables(database)) > 1
+    # Running it again is harmless.
+    again = run(["db", "upgrade"], tmp_path, database=database)
+    assert again.returncode == 0, again.stderr
+
+
+def test_console_reads_stdin(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    result = run(["console"], tmp_path, database=database, stdin=SCRIPT)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert_session_output(result.stdout)
+    assert database.is_file()
+
+
+def test_console_script_file(tmp_path):
+    script = tmp_path / "session.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    via_script = run(["console", "--script", str(script)], tmp_path, database=tmp_path / "a.sqlite3")
+    assert via_script.returncode == 0, via_script.stderr
+    assert "Traceback" not in via_script.stderr
+    assert_session_output(via_script.stdout)
+    via_stdin = run(["console"], tmp_path, database=tmp_path / "b.sqlite3", stdin=SCRIPT)
+    assert normalise_dates(via_script.stdout) == normalise_dates(via_stdin.stdout)
+
+
+def test_console_state_persists_between_runs(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    first = run(["console"], tmp_path, database=database, stdin=SCRIPT)
+    assert first.returncode == 0, first.stderr
+    second = run(["console"], tmp_path, database=database, stdin="/beschluss 1\n")
+    assert second.returncode == 0, second.stderr
+    assert "Erster Beschluss" in second.stdout
+
+
+def test_run_without_config_starts_console_on_default_database(tmp_path):
+    result = run(["run"], tmp_path, database=None, stdin=SCRIPT)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert_session_output(result.stdout)
+    assert (tmp_path / "data" / "kuemmerer.sqlite3").is_file()
+
+
+def test_no_subcommand_means_run(tmp_path):
+    result = run([], tmp_path, database=None, stdin="/hilfe\n")
+    assert result.returncode == 0, result.stderr
+    assert "Kümmerer – Befehle" in result.stdout
+    assert (tmp_path / "data" / "kuemmerer.sqlite3").is_file()
