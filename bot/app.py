@@ -93,9 +93,7 @@ class Application:
 
     def services(self, session) -> Services:
         """Services bound to a session, configured like this application."""
-        return Services(
-            session, self.clock, default_timezone=self.timezone, default_language=self.language
-        )
+        return Services(session, self.clock, default_timezone=self.timezone, default_language=self.language)
 
     async def _on_message(self, event: IncomingMessage) -> list[OutgoingMessage]:
         invocation = parse_command(event.text, self._bot_names.get(event.chat.platform, frozenset()))

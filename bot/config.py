@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from storage.engine import DEFAULT_SQLITE_URL
 
@@ -102,7 +111,12 @@ class Config(_Section):
     storage: StorageSection = StorageSection()
     telegram: TelegramSection = TelegramSection()
     matrix: MatrixSection = MatrixSection()
-    source: str | None = Field(default=None, exclude=True)
+    _source: str = PrivateAttr(default="defaults")
+
+    @property
+    def source(self) -> str:
+        """Where the configuration came from (a path, or ``defaults``)."""
+        return self._source
 
     @property
     def adapters(self) -> list[str]:
@@ -115,13 +129,14 @@ class Config(_Section):
         return names or ["console"]
 
 
-def find_config(explicit: str | None = None) -> Path | None:
+def find_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
     """The config file to use: ``--config``, then ``$KUEMMERER_CONFIG``, then ``./config.toml``.
 
     Raises:
         ConfigError: An explicitly named file does not exist.
     """
-    named = explicit or os.environ.get(ENV_CONFIG)
+    environ = os.environ if environ is None else environ
+    named = explicit or environ.get(ENV_CONFIG)
     if named:
         path = Path(named)
         if not path.is_file():
@@ -131,7 +146,7 @@ def find_config(explicit: str | None = None) -> Path | None:
     return default if default.is_file() else None
 
 
-def load_config(explicit: str | None = None, environ: dict[str, str] | None = None) -> Config:
+def load_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read, override from the environment and validate the configuration.
 
     Args:
@@ -142,7 +157,7 @@ def load_config(explicit: str | None = None, environ: dict[str, str] | None = No
         ConfigError: With one line that names the offending key.
     """
     environ = os.environ if environ is None else environ
-    path = find_config(explicit)
+    path = find_config(explicit, environ)
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -163,10 +178,14 @@ def load_config(explicit: str | None = None, environ: dict[str, str] | None = No
     except ValidationError as exc:
         error = exc.errors()[0]
         location = [str(p) for p in error["loc"]]
-        key = f"[{location[0]}] {'.'.join(location[1:])}".strip() if len(location) > 1 else f"{location[0] if location else '?'}"
+        key = (
+            f"[{location[0]}] {'.'.join(location[1:])}".strip()
+            if len(location) > 1
+            else f"{location[0] if location else '?'}"
+        )
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
         raise ConfigError(f"{where}: {key}: {message}") from None
-    config.source = where
+    config._source = where
     return config

@@ -54,9 +54,7 @@ class Context:
         """Answer in the chat the message came from."""
         self.send(self.event.chat, markup, buttons=buttons)
 
-    def send(
-        self, chat: ChatRef, markup: Markup, *, buttons: list[list[Button]] | None = None
-    ) -> None:
+    def send(self, chat: ChatRef, markup: Markup, *, buttons: list[list[Button]] | None = None) -> None:
         """Queue a message to any chat (e.g. a private brief)."""
         self.outgoing.append(OutgoingMessage(chat, markup, buttons=buttons or []))
 

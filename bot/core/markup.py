@@ -189,9 +189,7 @@ def render_plain(markup: Markup) -> str:
     """Render as plain text: bullets become ``•``, styles are dropped, links keep their URL."""
     out = []
     for line in markup.lines:
-        text = "".join(
-            f"{s.text} ({s.link})" if s.link and s.link != s.text else s.text for s in line.spans
-        )
+        text = "".join(f"{s.text} ({s.link})" if s.link and s.link != s.text else s.text for s in line.spans)
         out.append(f"{BULLET} {text}" if line.bullet else text)
     return "\n".join(out).strip("\n")
 

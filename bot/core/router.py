@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 Handler = Callable[["Context", "Args"], Awaitable[None]]
 
 # A command is a prefix, a word starting with a letter, an optional @botname and the rest.
-_COMMAND = re.compile(
-    r"^[/!](?P<name>[^\W\d_][\w]*)(?:@(?P<bot>[\w.:-]+))?(?:\s+(?P<rest>.*))?$", re.DOTALL
-)
+_COMMAND = re.compile(r"^[/!](?P<name>[^\W\d_][\w]*)(?:@(?P<bot>[\w.:-]+))?(?:\s+(?P<rest>.*))?$", re.DOTALL)
 _NUMBER = re.compile(r"^(?:nr\.?|no\.?|#)?\s*(\d+)\.?$", re.IGNORECASE)
 
 
@@ -271,6 +269,4 @@ class Router:
 def check_role(actual: Role | None, required: Role) -> None:
     """Raise :class:`PermissionDenied` unless ``actual`` is at least ``required``."""
     if actual is None or actual.rank < required.rank:
-        raise PermissionDenied(
-            "error.permission", required=required, actual=actual or Role.MITGLIED
-        )
+        raise PermissionDenied("error.permission", required=required, actual=actual or Role.MITGLIED)

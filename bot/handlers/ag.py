@@ -39,7 +39,11 @@ async def show(ctx: Context, args: Args) -> None:
         )
     )
     if len(summary.chats) > 1:
-        markup.line(tr.text("ag.chats_label"), ": ", ", ".join(f"{c.title or c.external_id} ({c.platform})" for c in summary.chats))
+        markup.line(
+            tr.text("ag.chats_label"),
+            ": ",
+            ", ".join(f"{c.title or c.external_id} ({c.platform})" for c in summary.chats),
+        )
     markup.blank().extend(tr.lines("ag.hint"))
     ctx.reply(markup)
 

@@ -60,7 +60,11 @@ async def _show(ctx: Context, number: int) -> None:
         markup.line(tr.text("decision.tags_label"), ": ", " ".join("#" + t for t in history.tags))
     if decision.status is DecisionStatus.REVOKED:
         markup.blank().extend(
-            tr.lines("decision.revoked_on", date=tr.datetime(decision.closed_at), reason=decision.close_reason or "")
+            tr.lines(
+                "decision.revoked_on",
+                date=tr.datetime(decision.closed_at),
+                reason=decision.close_reason or "",
+            )
         )
     if history.successor is not None:
         markup.blank().line(tr.text("decision.replaced_by"), " ", *decision_line(tr, history.successor))

@@ -25,7 +25,11 @@ def person_name(person: Person) -> str:
 def decision_line(tr: Translator, decision: Decision, *, full: bool = False) -> tuple[Span | str, ...]:
     """``Nr. 3 · 21.11.2026: text`` as spans (the text is user input and stays plain)."""
     text = decision.text if full else shorten(decision.text, PREVIEW)
-    return (bold(tr.text("decision.label", number=decision.number)), f" · {tr.date(decision.decided_on)}: ", text)
+    return (
+        bold(tr.text("decision.label", number=decision.number)),
+        f" · {tr.date(decision.decided_on)}: ",
+        text,
+    )
 
 
 def goal_line(tr: Translator, goal: Goal) -> tuple[Span | str, ...]:

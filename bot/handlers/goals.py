@@ -19,7 +19,11 @@ async def add_or_show(ctx: Context, args: Args) -> None:
     if number is not None:
         goal = await ctx.services.register.goal(group, number)
         tr = ctx.tr
-        markup = Markup().line(bold(tr.text("goal.label", number=goal.number)), " – ", tr.text(f"goal.status.{goal.status.value}"))
+        markup = Markup().line(
+            bold(tr.text("goal.label", number=goal.number)),
+            " – ",
+            tr.text(f"goal.status.{goal.status.value}"),
+        )
         markup.extend(quote_block(goal.text))
         if goal.closed_at is not None:
             markup.blank().line(tr.text("goal.closed_on", date=tr.datetime(goal.closed_at)))
@@ -36,7 +40,9 @@ async def add_or_show(ctx: Context, args: Args) -> None:
 async def achieved(ctx: Context, args: Args) -> None:
     """Mark a goal achieved."""
     number, _ = args.take_number()
-    goal = await ctx.services.register.close_goal(ctx.require_group(), number, GoalStatus.ACHIEVED, ctx.person)
+    goal = await ctx.services.register.close_goal(
+        ctx.require_group(), number, GoalStatus.ACHIEVED, ctx.person
+    )
     ctx.say("goal.achieved", number=goal.number, text=goal.text)
 
 

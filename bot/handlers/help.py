@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.markup import Markup, code
+from bot.core.markup import code
 from bot.core.router import Args, Command, Router
 
 router = Router()
@@ -47,7 +47,9 @@ async def hilfe(ctx: Context, args: Args) -> None:
             if variant.role is not None:
                 markup.line("   ", tr.text("help.needs_role", role=tr.text(f"role.{variant.role.value}")))
         if command.aliases:
-            markup.blank().extend(tr.lines("help.aliases", aliases=", ".join("/" + a for a in command.aliases)))
+            markup.blank().extend(
+                tr.lines("help.aliases", aliases=", ".join("/" + a for a in command.aliases))
+            )
         ctx.reply(markup)
         return
     markup = tr.markup("help.title")

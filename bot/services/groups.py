@@ -126,9 +126,7 @@ class GroupService:
     async def set_description(self, group: WorkingGroup, text: str, actor: Person) -> None:
         """Set the description."""
         text = clean(text, limit=MAX_DESCRIPTION)
-        await self._log(
-            group, actor, "group.description", "group", group.id, old=group.description, new=text
-        )
+        await self._log(group, actor, "group.description", "group", group.id, old=group.description, new=text)
         group.description = text
 
     async def set_language(self, group: WorkingGroup, language: str, actor: Person) -> None:
@@ -201,13 +199,17 @@ class GroupService:
             if len(coordinators) <= 1:
                 raise UserError("role.last_coordinator")
         membership.role = role
-        await self._log(
-            group, actor, "role.set", "person", target.id, old=previous.value, new=role.value
-        )
+        await self._log(group, actor, "role.set", "person", target.id, old=previous.value, new=role.value)
         return previous
 
     async def _log(
-        self, group: WorkingGroup, actor: Person | None, action: str, entity: str, entity_id: int | None, **details: object
+        self,
+        group: WorkingGroup,
+        actor: Person | None,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        **details: object,
     ) -> None:
         await self.audit.add(
             group_id=group.id,
@@ -221,4 +223,6 @@ class GroupService:
 
 
 def _label(person: Person) -> str:
-    return f"{person.display_name} (@{person.username.lstrip('@')})" if person.username else person.display_name
+    return (
+        f"{person.display_name} (@{person.username.lstrip('@')})" if person.username else person.display_name
+    )

@@ -199,7 +199,9 @@ class RegisterService:
             raise UserError("decision.already_revoked", number=number)
         return decision
 
-    async def replace(self, group: WorkingGroup, number: int, text: str, actor: Person) -> tuple[Decision, Decision]:
+    async def replace(
+        self, group: WorkingGroup, number: int, text: str, actor: Person
+    ) -> tuple[Decision, Decision]:
         """Replace an active decision by a new one; the old text stays, linked to the new.
 
         Returns:
@@ -266,7 +268,9 @@ class RegisterService:
             raise UserError("decision.page_unknown", page=page, pages=pages)
         return DecisionPage(decisions, total, page, pages)
 
-    async def _log(self, group: WorkingGroup, actor: Person, action: str, entity_id: int, **details: object) -> None:
+    async def _log(
+        self, group: WorkingGroup, actor: Person, action: str, entity_id: int, **details: object
+    ) -> None:
         entity = action.split(".", 1)[0]
         await self.audit.add(
             group_id=group.id,

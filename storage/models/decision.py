@@ -30,9 +30,7 @@ class Decision(Base):
     text: Mapped[str] = mapped_column(Text)
     # Case-, umlaut- and ß-folded copy of text and tags, so search works with a LIKE on any backend.
     search_text: Mapped[str] = mapped_column(Text)
-    status: Mapped[DecisionStatus] = mapped_column(
-        enum_column(DecisionStatus), default=DecisionStatus.ACTIVE
-    )
+    status: Mapped[DecisionStatus] = mapped_column(enum_column(DecisionStatus), default=DecisionStatus.ACTIVE)
     decided_on: Mapped[date] = mapped_column(Date)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

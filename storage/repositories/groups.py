@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import Chat, WorkingGroup
 
@@ -34,9 +34,7 @@ class GroupRepository:
         """The stored chat, created on first sight; a changed title is updated."""
         chat = await self.chat(platform, external_id)
         if chat is None:
-            chat = Chat(
-                platform=platform, external_id=external_id, kind=kind, title=title, created_at=at
-            )
+            chat = Chat(platform=platform, external_id=external_id, kind=kind, title=title, created_at=at)
             self.session.add(chat)
             await self.session.flush()
         elif title and chat.title != title:
@@ -59,9 +57,7 @@ class GroupRepository:
 
     async def chats(self, group_id: int) -> list[Chat]:
         """All chats linked to an AG, oldest first."""
-        rows = await self.session.scalars(
-            select(Chat).where(Chat.group_id == group_id).order_by(Chat.id)
-        )
+        rows = await self.session.scalars(select(Chat).where(Chat.group_id == group_id).order_by(Chat.id))
         return list(rows)
 
     async def next_number(self, group_id: int, counter: str) -> int:

@@ -55,9 +55,7 @@ class PeopleRepository:
     async def membership(self, group_id: int, person_id: int) -> Membership | None:
         """A person's membership in an AG, if any."""
         return await self.session.scalar(
-            select(Membership).where(
-                Membership.group_id == group_id, Membership.person_id == person_id
-            )
+            select(Membership).where(Membership.group_id == group_id, Membership.person_id == person_id)
         )
 
     async def touch_membership(

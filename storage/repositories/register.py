@@ -30,9 +30,7 @@ class RegisterRepository:
 
     async def goal(self, group_id: int, number: int) -> Goal | None:
         """The goal with this running number in an AG."""
-        return await self.session.scalar(
-            select(Goal).where(Goal.group_id == group_id, Goal.number == number)
-        )
+        return await self.session.scalar(select(Goal).where(Goal.group_id == group_id, Goal.number == number))
 
     async def goals(self, group_id: int, status: GoalStatus | None = GoalStatus.ACTIVE) -> list[Goal]:
         """An AG's goals in order of their numbers (all of them when ``status`` is ``None``)."""
@@ -43,9 +41,12 @@ class RegisterRepository:
 
     async def count_goals(self, group_id: int, status: GoalStatus) -> int:
         """How many goals of an AG have a status."""
-        return await self.session.scalar(
-            select(func.count()).select_from(Goal).where(Goal.group_id == group_id, Goal.status == status)
-        ) or 0
+        return (
+            await self.session.scalar(
+                select(func.count()).select_from(Goal).where(Goal.group_id == group_id, Goal.status == status)
+            )
+            or 0
+        )
 
     # Decisions ---------------------------------------------------------------------------------
 
@@ -120,15 +121,16 @@ class RegisterRepository:
         """
         query = self._search(group_id, terms, tags)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(
-            query.order_by(Decision.number.desc()).offset(offset).limit(limit)
-        )
+        rows = await self.session.scalars(query.order_by(Decision.number.desc()).offset(offset).limit(limit))
         return list(rows), total
 
     async def count_decisions(self, group_id: int, status: DecisionStatus) -> int:
         """How many decisions of an AG have a status."""
-        return await self.session.scalar(
-            select(func.count())
-            .select_from(Decision)
-            .where(Decision.group_id == group_id, Decision.status == status)
-        ) or 0
+        return (
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Decision)
+                .where(Decision.group_id == group_id, Decision.status == status)
+            )
+            or 0
+        )

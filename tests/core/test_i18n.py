@@ -209,6 +209,54 @@ def test_no_unused_catalog_keys():
     assert not unused, f"catalog keys not used by the code: {unused}"
 
 
+# Calls whose first argument is a catalog key and whose keyword arguments fill its placeholders.
+KEY_CALLS = {"text", "markup", "lines", "say", "raw", "UserError", "UsageError", "NotFound", "PermissionDenied"}
+
+
+def missing_call_params(source: str) -> list[str]:
+    """Literal-key calls in ``source`` that do not pass every placeholder of their template."""
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name not in KEY_CALLS:
+            continue
+        first = node.args[0]
+        candidates = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+        keys = [
+            c.value
+            for c in candidates
+            if isinstance(c, ast.Constant) and isinstance(c.value, str) and KEY_PATTERN.match(c.value)
+        ]
+        if not keys or any(kw.arg is None for kw in node.keywords):
+            continue  # not a catalog lookup, or **params that cannot be checked statically
+        given = {kw.arg for kw in node.keywords}
+        if len(node.args) > 1 or "count" in given:
+            given.add("n")  # the count fills {n}
+        for key in keys:
+            forms = CATALOGS["de"].get(key, [])
+            needed = set().union(*(placeholders(form) for form in forms))
+            if needed - given:
+                problems.append(f"line {node.lineno}: {key} lacks {sorted(needed - given)}")
+    return problems
+
+
+def test_missing_call_params_detects_a_missing_placeholder():
+    source = 'tr.text("goal.label")\nctx.say("goal.label", number=1)\ntr.markup("goal.list_title", 2)\n'
+    assert missing_call_params(source) == ["line 1: goal.label lacks ['number']"]
+
+
+def test_call_sites_pass_every_placeholder():
+    problems = [
+        f"{path.relative_to(ROOT)} {problem}"
+        for path in sorted(BOT_DIR.rglob("*.py"))
+        for problem in missing_call_params(path.read_text(encoding="utf-8"))
+    ]
+    assert not problems, problems
+
+
 # --------------------------------------------------------------------------------------------
 # (e) Translator
 # --------------------------------------------------------------------------------------------

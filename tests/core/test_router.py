@@ -33,12 +33,17 @@ def test_addressing_is_accepted_when_the_platform_has_no_bot_names() -> None:
     assert parse_command("/hilfe@anything") == Invocation("hilfe", "")
 
 
-@pytest.mark.parametrize(("raw", "folded"), [("Beschlüsse", "beschluesse"), ("ZIEL", "ziel"), ("Straße", "strasse")])
+@pytest.mark.parametrize(
+    ("raw", "folded"), [("Beschlüsse", "beschluesse"), ("ZIEL", "ziel"), ("Straße", "strasse")]
+)
 def test_normalise_name(raw: str, folded: str) -> None:
     assert normalise_name(raw) == folded
 
 
-@pytest.mark.parametrize(("token", "number"), [("3", 3), ("Nr.3", 3), ("nr. 12", 12), ("#4", 4), ("5.", 5), ("x", None), ("-1", None), ("3a", None)])
+@pytest.mark.parametrize(
+    ("token", "number"),
+    [("3", 3), ("Nr.3", 3), ("nr. 12", 12), ("#4", 4), ("5.", 5), ("x", None), ("-1", None), ("3a", None)],
+)
 def test_as_number(token: str, number: int | None) -> None:
     assert as_number(token) == number
 

@@ -213,6 +213,9 @@ _BOT_COMMAND_RE: Final = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]
 _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}")
 _COMMAND_NAME_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
 _TEXT_MENTION_RE: Final = re.compile(r"tg://user\?id=(\d+)")
+# Telegram's HTML parser treats every "<" as the start of a tag, so a bare
+# "<" (as in "1 < 2" or "<3") is an error there, unlike in browsers.
+_STRAY_LT_RE: Final = re.compile(r"<(?![A-Za-z]|/[A-Za-z])([^\s>]*)")
 
 
 # --------------------------------------------------------------------------
@@ -702,6 +705,13 @@ class _TelegramHtmlParser(HTMLParser):
 
 
 def _parse_html(source: str, users: Mapping[int, FakeUser]) -> tuple[str, list[JSONDict]]:
+    stray = _STRAY_LT_RE.search(source)
+    if stray is not None:
+        offset = len(source[: stray.start()].encode("utf-8"))
+        raise _bad_request(
+            f'can\'t parse entities: Unsupported start tag "{stray.group(1)}" '
+            f"at byte offset {offset}"
+        )
     parser = _TelegramHtmlParser(source, users)
     parser.feed(source)
     parser.close()

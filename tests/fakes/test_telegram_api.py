@@ -19,11 +19,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import telegram
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TimedOut
 from telegram.ext import (
@@ -138,6 +134,8 @@ async def test_html_and_limits_are_enforced_like_telegram(
 ) -> None:
     with pytest.raises(BadRequest, match='(?i)Unsupported start tag "admin" at byte offset 3'):
         await bot.send_message(GROUP, "Hi <Admin>", parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match='(?i)Unsupported start tag "" at byte offset 2'):
+        await bot.send_message(GROUP, "1 < 2", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match="(?i)Can't find end tag corresponding to start tag"):
         await bot.send_message(GROUP, "<b>offen", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match="(?i)Message is too long"):
@@ -148,7 +146,9 @@ async def test_html_and_limits_are_enforced_like_telegram(
         await bot.send_message(
             GROUP,
             "zu lang",
-            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]]),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("x", callback_data="d" * 65)]]
+            ),
         )
 
     assert server.sent_messages() == []
@@ -240,12 +240,12 @@ async def test_allowed_updates_are_persisted_and_filter_injections(
     await bot.get_updates(allowed_updates=["message", "chat_member"])
     assert server.allowed_updates == ["message", "chat_member"]
     server.inject_chat_member(GROUP, CAROL, "member", "left")
-    server.inject_callback_query(GROUP, ALICE, server.inject_message(GROUP, ALICE, "x")[
-        "message"]["message_id"], "ignored")
+    message_id = server.inject_message(GROUP, ALICE, "x")["message"]["message_id"]
+    server.inject_callback_query(GROUP, ALICE, message_id, "not allowed")
 
     # The setting sticks for later calls that do not repeat it.
     updates = await bot.get_updates()
-    assert [u.chat_member is not None for u in updates] == [True, False]
+    assert [u.chat_member is not None for u in updates] == [True, False]  # member, message
     assert updates[0].chat_member is not None
     assert updates[0].chat_member.new_chat_member.status == "left"
     assert [u.get("callback_query") is not None for u in server.dropped_updates] == [
@@ -407,7 +407,9 @@ async def test_edit_message_and_callback_query(
     with pytest.raises(BadRequest, match="(?i)Message is not modified"):
         await bot.edit_message_text("Bestätigt", GROUP, message.message_id)
 
-    restored = await bot.edit_message_reply_markup(GROUP, message.message_id, reply_markup=keyboard)
+    restored = await bot.edit_message_reply_markup(
+        GROUP, message.message_id, reply_markup=keyboard
+    )
     assert isinstance(restored, telegram.Message)
     assert restored.reply_markup == keyboard
     assert server.sent_messages(GROUP)[0]["text"] == "Bestätigt"
@@ -591,7 +593,8 @@ async def test_wire_format_with_a_raw_http_client(server: FakeTelegramServer) ->
             }
 
         # JSON body with chat_id as a string, method name in another case.
-        async with http.post(f"{base}/SENDMESSAGE", json={"chat_id": str(GROUP), "text": "42"}) as r:
+        payload = {"chat_id": str(GROUP), "text": "42"}
+        async with http.post(f"{base}/SENDMESSAGE", json=payload) as r:
             body = await r.json()
             assert body["ok"] is True
             assert body["result"]["text"] == "42"

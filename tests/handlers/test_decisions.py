@@ -36,12 +36,18 @@ async def test_record_show_replace_revoke(group: BotHarness) -> None:
     assert "Treffen zweimonatlich" in listing
     assert "Treffen vierteljährlich" not in listing and "Großprojekt" not in listing
     rows = await bot.rows(Decision, order_by=[Decision.number])
-    assert [r.status for r in rows] == [DecisionStatus.REPLACED, DecisionStatus.REVOKED, DecisionStatus.ACTIVE]
+    assert [r.status for r in rows] == [
+        DecisionStatus.REPLACED,
+        DecisionStatus.REVOKED,
+        DecisionStatus.ACTIVE,
+    ]
 
 
 async def test_reply_without_text_records_the_replied_message(group: BotHarness) -> None:
     bot = group
-    reply = await bot.say("/beschluss", reply_to=("Wir laden die Kommunen zum nächsten Treffen ein.", "bernd"))
+    reply = await bot.say(
+        "/beschluss", reply_to=("Wir laden die Kommunen zum nächsten Treffen ein.", "bernd")
+    )
     assert "Beschluss Nr. 1" in reply
     [decision] = await bot.rows(Decision)
     assert decision.text == "Wir laden die Kommunen zum nächsten Treffen ein."

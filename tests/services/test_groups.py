@@ -63,8 +63,14 @@ async def group_with_members(services: Services):
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("@bernd", "Bernd Müller"), ("bernd", "Bernd Müller"), ("Berta Meier", "Berta Meier"),
-     ("bernd mueller", "Bernd Müller"), ("carl", "Carla"), ("MEIER", "Berta Meier")],
+    [
+        ("@bernd", "Bernd Müller"),
+        ("bernd", "Bernd Müller"),
+        ("Berta Meier", "Berta Meier"),
+        ("bernd mueller", "Bernd Müller"),
+        ("carl", "Carla"),
+        ("MEIER", "Berta Meier"),
+    ],
 )
 async def test_find_member(services: Services, group_with_members, query, expected) -> None:
     group, _ = group_with_members
@@ -76,7 +82,10 @@ async def test_find_member_ambiguous_and_unknown(services: Services, group_with_
     with pytest.raises(UserError) as error:
         await services.groups.find_member(group, "Ber")
     assert error.value.key == "role.person_ambiguous"
-    assert "Bernd Müller" in error.value.params["candidates"] and "Berta Meier" in error.value.params["candidates"]
+    assert (
+        "Bernd Müller" in error.value.params["candidates"]
+        and "Berta Meier" in error.value.params["candidates"]
+    )
     with pytest.raises(NotFound, match="role.person_unknown"):
         await services.groups.find_member(group, "Zoe")
 

@@ -42,7 +42,9 @@ async def test_decisions_are_numbered_per_group_and_dated_in_the_group_timezone(
 
 async def test_tags_are_extracted_folded_and_distinct(env) -> None:
     services, group, anna = env
-    decision = await services.register.record(group, "Treffen #Bildung #bildung und #Übersicht, nicht a#b", anna)
+    decision = await services.register.record(
+        group, "Treffen #Bildung #bildung und #Übersicht, nicht a#b", anna
+    )
     tags = await services.register.repo.tags(decision.id)
     assert tags == ["bildung", "uebersicht"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.core.events import (
@@ -113,9 +114,10 @@ class ConsoleAdapter:
 
     async def _script_lines(self):
         assert self.script is not None
-        with open(self.script, encoding="utf-8") as handle:
-            for line in handle:
-                yield line
+        # Scripts are small; reading them whole off the loop keeps the loop responsive.
+        text = await asyncio.to_thread(Path(self.script).read_text, encoding="utf-8")
+        for line in text.splitlines():
+            yield line
 
     async def _stream_lines(self):
         loop = asyncio.get_running_loop()
@@ -192,7 +194,11 @@ class ConsoleAdapter:
                 return True
             member = UserRef(Platform.CONSOLE, rest, rest, rest.replace(" ", "_"))
             ts = self.app.clock.now()
-            event = MemberJoined(self.chat, (member,), ts) if word == "join" else MemberLeft(self.chat, member, ts)
+            event = (
+                MemberJoined(self.chat, (member,), ts)
+                if word == "join"
+                else MemberLeft(self.chat, member, ts)
+            )
             await self.app.handle(event)
         elif word == "reply":
             number_text, _, text = rest.partition(" ")
