@@ -2,46 +2,60 @@
 
 One instance runs per process, inside the single asyncio loop that also runs every adapter
 (and, with the scheduling issue, the scheduler). Adapters call :meth:`Application.handle` for
-each event and register a :class:`~bot.core.ports.Messenger` for their platform.
+each event and register a :class:`~bot.core.ports.Messenger` for their platform. Replies are
+written to the durable outbox in the update's own transaction and delivered after the commit.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context
 from bot.core.errors import NoGroup, UserError
 from bot.core.events import (
+    BotAdded,
     Event,
     IncomingMessage,
     MemberJoined,
     MemberLeft,
     OutgoingMessage,
     Platform,
-    SentMessage,
+    PollAnswered,
 )
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, code
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.router import Command, parse_command
+from bot.core.throttle import UNLIMITED, SendLimits
 from bot.handlers import build_router
 from bot.services import Services
+from bot.services.outbox import Outbox
 from storage import Database
-from storage.models import Role
+from storage.engine import wrote
+from storage.repositories.people import LAST_SEEN_RESOLUTION
+from storage.models import OutboxMessage, Role
+from storage.repositories import GroupRepository, OutboxRepository, StateRepository
 
 log = logging.getLogger(__name__)
 
+SEEN_CACHE_SIZE = 10_000
+
 
 class Application:
-    """Wires storage, services, handlers and adapters together.
+    """Wires storage, services, handlers, the outbox and the adapters together.
 
     Args:
         database: The database (source of truth).
         clock: Source of time; tests and the console may pass a manual clock.
         language: Language for chats outside any AG and for new AGs.
         timezone: Timezone for new AGs.
+        outbox: The outbox to deliver through (default: a new one on ``database``).
     """
 
     def __init__(
@@ -51,52 +65,102 @@ class Application:
         clock: Clock | None = None,
         language: str = "de",
         timezone: str = "Europe/Berlin",
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = database
         self.clock = clock or SystemClock()
         self.language = language
         self.timezone = timezone
         self.router = build_router()
-        self.messengers: dict[Platform, Messenger] = {}
+        self.outbox = outbox or Outbox(database, self.clock)
         self._bot_names: dict[Platform, frozenset[str]] = {}
+        # (platform, chat, person) of plain messages recently registered in an AG: a further plain
+        # message within LAST_SEEN_RESOLUTION has nothing to read or write, so it skips the database.
+        self._recently_seen: OrderedDict[tuple[str, str, str], datetime] = OrderedDict()
 
-    def attach(self, messenger: Messenger, bot_names: Iterable[str] = ()) -> None:
-        """Register the messenger of a platform and the bot's usernames there.
+    def attach(
+        self, messenger: Messenger, bot_names: Iterable[str] = (), limits: SendLimits = UNLIMITED
+    ) -> None:
+        """Register the messenger of a platform, the bot's usernames there and its send limits.
 
         Args:
             messenger: Sends messages on ``messenger.platform``.
             bot_names: Names a command may be addressed to (``/cmd@name``); others are ignored.
+            limits: Rate limits the outbox keeps for this platform.
         """
-        self.messengers[messenger.platform] = messenger
+        self.outbox.register(messenger, limits)
         self._bot_names[messenger.platform] = frozenset(n.lower().lstrip("@") for n in bot_names)
 
     async def start(self) -> None:
         """Bring the database schema up to date."""
         await self.db.upgrade()
 
-    async def handle(self, event: Event) -> list[SentMessage]:
-        """Handle one event in one transaction and deliver the replies afterwards.
+    async def stop(self) -> None:
+        """Stop delivering; unsent messages stay in the outbox for the next start."""
+        await self.outbox.stop()
+
+    async def handle(self, event: Event, *, checkpoint: tuple[str, str] | None = None) -> None:
+        """Handle one event in one transaction and queue the replies for delivery.
 
         Never raises for a bad update: user errors become a clear message, anything else is
         logged with an error id that the reply quotes.
 
-        Returns:
-            What the messengers reported for each delivered message.
+        Args:
+            event: What happened.
+            checkpoint: ``(key, value)`` stored in the same transaction, so an adapter can tell
+                after a restart which updates were already handled (e.g. the Telegram update id).
         """
         if isinstance(event, IncomingMessage):
-            outgoing = await self._on_message(event)
+            await self._on_message(event, checkpoint)
         elif isinstance(event, MemberJoined | MemberLeft):
-            outgoing = await self._on_membership(event)
+            await self._on_membership(event, checkpoint)
+        elif isinstance(event, BotAdded):
+            await self._on_bot_added(event, checkpoint)
+        elif isinstance(event, PollAnswered):
+            # Polls arrive with the scheduling issue; until then an answer has nothing to count.
+            log.debug("poll answer without a poll feature: %r", event)
+            await self._commit([], checkpoint)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"unknown event {event!r}")
-        return await self.deliver(outgoing)
 
-    def services(self, session) -> Services:
+    async def handle_checkpoint(self, checkpoint: tuple[str, str]) -> None:
+        """Record that an update needed no handling (so it is not looked at again)."""
+        await self._commit_safely([], checkpoint)
+
+    def services(self, session: AsyncSession) -> Services:
         """Services bound to a session, configured like this application."""
         return Services(session, self.clock, default_timezone=self.timezone, default_language=self.language)
 
-    async def _on_message(self, event: IncomingMessage) -> list[OutgoingMessage]:
+    async def _finish(
+        self, session: AsyncSession, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None
+    ) -> list[OutboxMessage]:
+        # Only updates with an effect need a checkpoint: handling one without effect twice is
+        # harmless, and skipping the write keeps plain chat messages read-only.
+        if checkpoint is not None and (outgoing or wrote(session)):
+            await StateRepository(session).set(*checkpoint, self.clock.now())
+        return await self.outbox.enqueue(session, outgoing)
+
+    async def _commit(self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None) -> None:
+        async with self.db.transaction() as session:
+            rows = await self._finish(session, outgoing, checkpoint)
+        self.outbox.submit(rows)
+
+    def _seen_recently(self, event: IncomingMessage) -> bool:
+        key = (event.chat.platform.value, event.chat.external_id, event.sender.external_id)
+        seen = self._recently_seen.get(key)
+        return seen is not None and self.clock.now() - seen < LAST_SEEN_RESOLUTION
+
+    def _remember_seen(self, event: IncomingMessage) -> None:
+        key = (event.chat.platform.value, event.chat.external_id, event.sender.external_id)
+        self._recently_seen[key] = self.clock.now()
+        self._recently_seen.move_to_end(key)
+        while len(self._recently_seen) > SEEN_CACHE_SIZE:
+            self._recently_seen.popitem(last=False)
+
+    async def _on_message(self, event: IncomingMessage, checkpoint: tuple[str, str] | None) -> None:
         invocation = parse_command(event.text, self._bot_names.get(event.chat.platform, frozenset()))
+        if invocation is None and self._seen_recently(event):
+            return
         tr = Translator(self.language, self.timezone)
         command: Command | None = None
         try:
@@ -126,15 +190,27 @@ class Application:
                         await self.router.dispatch(ctx, invocation)
                     finally:
                         command, tr = ctx.command, ctx.tr
-                return ctx.outgoing
+                rows = await self._finish(session, ctx.outgoing, checkpoint)
+            self.outbox.submit(rows)
+            if invocation is None and group is not None:
+                self._remember_seen(event)
+            return
         except UserError as error:
-            return [OutgoingMessage(event.chat, self._error_markup(error, tr, command, event))]
+            reply = OutgoingMessage(event.chat, self._error_markup(error, tr, command, event))
         except Exception:
             error_id = secrets.token_hex(4)
             log.exception("error %s while handling %r", error_id, event)
-            return [OutgoingMessage(event.chat, tr.markup("error.internal", error_id=error_id))]
+            reply = OutgoingMessage(event.chat, tr.markup("error.internal", error_id=error_id))
+        await self._commit_safely([reply], checkpoint)
 
-    async def _on_membership(self, event: MemberJoined | MemberLeft) -> list[OutgoingMessage]:
+    async def _commit_safely(self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None) -> None:
+        try:
+            await self._commit(outgoing, checkpoint)
+        except Exception:
+            # Even the error reply could not be stored (database down): log, never crash.
+            log.exception("could not store the reply to an update")
+
+    async def _on_membership(self, event: MemberJoined | MemberLeft, checkpoint: tuple[str, str] | None) -> None:
         try:
             async with self.db.transaction() as session:
                 services = self.services(session)
@@ -145,10 +221,41 @@ class Application:
                     person = await services.groups.person(member)
                     if group is not None and isinstance(event, MemberJoined):
                         await services.groups.seen(group, person)
+                rows = await self._finish(session, [], checkpoint)
+            self.outbox.submit(rows)
         except Exception:
             # A membership event has nobody to answer; losing it must not stop the bot.
             log.exception("error while handling %r", event)
-        return []
+            await self._commit_safely([], checkpoint)
+
+    async def _on_bot_added(self, event: BotAdded, checkpoint: tuple[str, str] | None) -> None:
+        try:
+            async with self.db.transaction() as session:
+                services = self.services(session)
+                chat = await services.groups.chat(event.chat)
+                group = await services.groups.group_of(chat)
+                if group is not None:
+                    tr = Translator(group.language, group.timezone)
+                    intro = tr.markup("bot.added_known", name=group.name)
+                else:
+                    intro = Translator(self.language, self.timezone).markup("bot.added")
+                rows = await self._finish(session, [OutgoingMessage(event.chat, intro)], checkpoint)
+            self.outbox.submit(rows)
+        except Exception:
+            log.exception("error while handling %r", event)
+            await self._commit_safely([], checkpoint)
+
+    async def migrate_chat(self, platform: Platform, old_id: str, new_id: str) -> None:
+        """Follow a chat to its new id (a Telegram group upgraded to a supergroup)."""
+        async with self.db.transaction() as session:
+            groups = GroupRepository(session)
+            old = await groups.chat(platform.value, old_id)
+            new = await groups.chat(platform.value, new_id)
+            if old is not None and new is None:
+                old.external_id = new_id
+            elif old is not None and new is not None and new.group_id is None:
+                new.group_id = old.group_id
+            await OutboxRepository(session).rechat(platform.value, old_id, new_id)
 
     def _error_markup(
         self, error: UserError, tr: Translator, command: Command | None, event: IncomingMessage
@@ -165,20 +272,6 @@ class Application:
             markup.line(tr.text("error.usage_label"), " ", code(tr.text(f"{command.key}.usage")))
             markup.line(tr.text("error.help_hint", command=_help_target(command)))
         return markup
-
-    async def deliver(self, messages: Iterable[OutgoingMessage]) -> list[SentMessage]:
-        """Send messages through their platform's messenger; a failed send is logged, not raised."""
-        sent: list[SentMessage] = []
-        for message in messages:
-            messenger = self.messengers.get(message.chat.platform)
-            if messenger is None:
-                log.error("no messenger for %s; dropping %r", message.chat.platform, message)
-                continue
-            try:
-                sent.append(await messenger.send(message))
-            except Exception:
-                log.exception("sending to %s failed", message.chat)
-        return sent
 
 
 def _help_target(command: Command) -> str:

@@ -91,8 +91,11 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
             except ModuleNotFoundError as exc:
                 print(f"kuemmerer: the {name} adapter cannot be loaded: {exc}", file=sys.stderr)
                 return EXIT_CONFIG
-            await adapter.start()
             started.append(adapter)
+        for adapter in started:
+            await adapter.start()
+        # Deliver what an earlier run left unsent, now that every messenger is connected.
+        await app.outbox.resume()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,6 +107,7 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
         await asyncio.wait([*waiters, stopper], return_when=asyncio.FIRST_COMPLETED)
         for adapter in reversed(started):
             await adapter.stop()
+        await app.stop()
         for task in (*waiters, stopper):
             task.cancel()
         await asyncio.gather(*waiters, stopper, return_exceptions=True)

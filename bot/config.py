@@ -78,6 +78,10 @@ class TelegramSection(_Section):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    poll_timeout: int = Field(10, ge=0, le=50)
+    rate_limits: bool = True
+    messages_per_second: int = Field(30, ge=1)
+    group_messages_per_minute: int = Field(20, ge=1)
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> TelegramSection:

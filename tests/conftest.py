@@ -20,9 +20,13 @@ from sqlalchemy import text
 
 from bot.app import Application
 from bot.core.ports import ManualClock
+from bot.services.outbox import Outbox
 from storage import Database
 from storage.models import Base
 from tests.harness import BotHarness, RecordingMessenger
+
+# PTB 22 warns about integer time periods unless this is set; warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 PG_URL = os.environ.get("KUEMMERER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -106,7 +110,9 @@ def messenger() -> RecordingMessenger:
 @pytest.fixture
 def app(database: Database, clock: ManualClock, messenger: RecordingMessenger) -> Application:
     """The application on the test database, with a recording messenger attached."""
-    application = Application(database, clock=clock)
+    # Virtual time: backoff and rate-limit waits move the manual clock instead of sleeping.
+    outbox = Outbox(database, clock, monotonic=clock.monotonic, sleep=clock.sleep)
+    application = Application(database, clock=clock, outbox=outbox)
     application.attach(messenger)
     return application
 

@@ -36,6 +36,9 @@ class RecordingMessenger:
     sent: list[OutgoingMessage] = field(default_factory=list)
     fail: bool = False
 
+    def prepare(self, message: OutgoingMessage) -> list[OutgoingMessage]:
+        return [message]
+
     async def send(self, message: OutgoingMessage) -> SentMessage:
         if self.fail:
             raise ConnectionError("messenger down")
@@ -104,6 +107,7 @@ class BotHarness:
                 reply_to=quoted,
             )
         )
+        await self.app.outbox.drain()
         return [m.markup.plain() for m in self.messenger.sent[before:]]
 
     async def say(self, text: str, **kwargs: Any) -> str:
@@ -116,6 +120,7 @@ class BotHarness:
         """People join a group chat; returns the replies."""
         before = len(self.messenger.sent)
         await self.app.handle(MemberJoined(self.chat(chat), tuple(self.user(n) for n in names)))
+        await self.app.outbox.drain()
         return [m.markup.plain() for m in self.messenger.sent[before:]]
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sqlite3
@@ -155,7 +156,11 @@ def test_console_script_file(tmp_path):
     assert "Traceback" not in via_script.stderr
     assert_session_output(via_script.stdout)
     via_stdin = run(["console"], tmp_path, database=tmp_path / "b.sqlite3", stdin=SCRIPT)
-    assert normalise_dates(via_script.stdout) == normalise_dates(via_stdin.stdout)
+    assert via_stdin.returncode == 0, via_stdin.stderr
+    script_lines = normalise_dates(via_script.stdout).splitlines()
+    stdin_lines = normalise_dates(via_stdin.stdout).splitlines()
+    diff = "\n".join(difflib.unified_diff(stdin_lines, script_lines, "stdin", "--script", lineterm=""))
+    assert script_lines == stdin_lines, diff
 
 
 def test_console_state_persists_between_runs(tmp_path):

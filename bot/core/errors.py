@@ -45,3 +45,38 @@ class NoGroup(UserError):
 
     def __init__(self) -> None:
         super().__init__("error.no_group")
+
+
+class DeliveryError(Exception):
+    """A messenger could not deliver a message; subclasses tell the outbox what to do."""
+
+
+class RetryLater(DeliveryError):
+    """The platform asked to wait (Telegram 429, Matrix M_LIMIT_EXCEEDED).
+
+    Args:
+        seconds: How long to wait before the next attempt.
+    """
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class TransientDeliveryError(DeliveryError):
+    """A network error or a server error: retried with backoff."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The message can never be delivered (chat gone, bot removed or blocked, bad request).
+
+    Args:
+        reason: Short machine-readable reason stored with the failed message.
+        blocked_private: The person never started a private chat with the bot, so the
+            message's ``fallback`` should be sent instead.
+    """
+
+    def __init__(self, reason: str, *, blocked_private: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.blocked_private = blocked_private

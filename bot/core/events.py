@@ -121,20 +121,68 @@ class MemberLeft:
     timestamp: datetime | None = None
 
 
-Event = IncomingMessage | MemberJoined | MemberLeft
+@dataclass(frozen=True, slots=True)
+class BotAdded:
+    """The bot was added to a group chat (it introduces itself)."""
+
+    chat: ChatRef
+    by: UserRef | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollAnswered:
+    """Someone answered a native poll the bot sent (Telegram poll, Matrix MSC3381 poll)."""
+
+    platform: Platform
+    poll_id: str
+    voter: UserRef
+    option_ids: tuple[int, ...]
+    timestamp: datetime | None = None
+
+
+Event = IncomingMessage | MemberJoined | MemberLeft | BotAdded | PollAnswered
 """Every event type the application accepts."""
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline button; pressing it sends ``command`` as if the presser had typed it.
+    """An inline button.
 
-    Carrying a plain command line keeps buttons platform-neutral and safe: the command is
-    checked for permissions like any typed one.
+    Exactly one action is set: ``command`` is sent as if the presser had typed it (so it is
+    checked for permissions like any typed command); ``url`` opens a link; ``start_payload``
+    opens the private chat with the bot and hands it the payload (Telegram deep link).
     """
 
     label: str
-    command: str
+    command: str | None = None
+    url: str | None = None
+    start_payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to send (CSV, XLSX, PNG, ICS, …)."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+    caption: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        """Whether platforms should show it as a picture."""
+        return self.mime_type.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A native poll."""
+
+    question: str
+    options: tuple[str, ...]
+    allows_multiple: bool = False
+    anonymous: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +191,7 @@ class SentMessage:
 
     chat: ChatRef
     message_id: str | None
+    poll_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -151,12 +200,20 @@ class OutgoingMessage:
 
     Attributes:
         chat: Destination chat.
-        markup: The content, rendered by the adapter.
+        markup: The content (text, or the caption of an attachment), rendered by the adapter.
         reply_to: Platform message id to reply to, if any.
         buttons: Rows of inline buttons.
+        attachment: A file to send with the markup as its caption.
+        poll: A native poll to send instead of text.
+        fallback: What to send instead when a private message cannot be delivered because the
+            person never opened a chat with the bot (e.g. a short note in the group with a
+            deep-link button).
     """
 
     chat: ChatRef
     markup: Markup
     reply_to: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
+    attachment: Attachment | None = None
+    poll: PollSpec | None = None
+    fallback: OutgoingMessage | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 BULLET = "•"
@@ -207,11 +207,22 @@ def _html_span(span: Span) -> str:
     return text
 
 
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Join neighbouring spans of the same style (``<b>Nr. </b><b>1</b>`` → ``<b>Nr. 1</b>``)."""
+    merged: list[Span] = []
+    for span in spans:
+        if merged and replace(merged[-1], text="") == replace(span, text=""):
+            merged[-1] = replace(merged[-1], text=merged[-1].text + span.text)
+        else:
+            merged.append(span)
+    return merged
+
+
 def render_html(markup: Markup) -> str:
     """Render as the HTML subset Telegram accepts (no lists, newlines kept as they are)."""
     out = []
     for line in markup.lines:
-        text = "".join(_html_span(s) for s in line.spans)
+        text = "".join(_html_span(s) for s in merge_spans(line.spans))
         out.append(f"{BULLET} {text}" if line.bullet else text)
     return "\n".join(out).strip("\n")
 
@@ -231,7 +242,7 @@ def render_rich_html(markup: Markup) -> str:
             items.clear()
 
     for line in markup.lines:
-        text = "".join(_html_span(s) for s in line.spans)
+        text = "".join(_html_span(s) for s in merge_spans(line.spans))
         if line.bullet:
             if para:
                 flush()
@@ -246,7 +257,12 @@ def render_rich_html(markup: Markup) -> str:
     return "".join(blocks)
 
 
-def split(markup: Markup, limit: int, measure=render_html) -> list[Markup]:
+def html_length(markup: Markup) -> int:
+    """Length of the message rendered as Telegram HTML (the default measure for splitting)."""
+    return len(render_html(markup))
+
+
+def split(markup: Markup, limit: int, measure: Callable[[Markup], int] = html_length) -> list[Markup]:
     """Split a message into parts whose rendering stays within ``limit`` characters.
 
     Splits at paragraph breaks where possible, then between lines, and cuts a single overlong
@@ -255,12 +271,12 @@ def split(markup: Markup, limit: int, measure=render_html) -> list[Markup]:
     Args:
         markup: The message.
         limit: Maximum rendered length of one part.
-        measure: The renderer whose output length counts.
+        measure: The length of a rendered part, as the platform counts it.
 
     Returns:
         One or more parts, in order.
     """
-    if len(measure(markup)) <= limit:
+    if measure(markup) <= limit:
         return [markup]
     # Paragraph-sized chunks first, so a split lands between paragraphs whenever it can.
     paragraphs: list[list[Line]] = [[]]
@@ -273,7 +289,7 @@ def split(markup: Markup, limit: int, measure=render_html) -> list[Markup]:
     current = Markup()
 
     def fits(candidate: Markup) -> bool:
-        return len(measure(candidate)) <= limit
+        return measure(candidate) <= limit
 
     def push_line(line: Line) -> None:
         nonlocal current
@@ -318,7 +334,7 @@ def _cut_line(line: Line, limit: int, measure) -> list[Line]:
     current: list[Span] = []
     for chunk in chunks:
         trial = current + [chunk]
-        if current and len(measure(Markup([Line(tuple(trial), line.bullet)]))) > limit:
+        if current and measure(Markup([Line(tuple(trial), line.bullet)])) > limit:
             pieces.append(Line(tuple(current), line.bullet))
             current = [chunk]
         else:

@@ -5,6 +5,7 @@ Adapters implement :class:`Messenger`; tests and the console may swap the :class
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -13,12 +14,22 @@ from bot.core.events import OutgoingMessage, Platform, SentMessage
 
 @runtime_checkable
 class Messenger(Protocol):
-    """Sends messages on one platform."""
+    """Sends messages on one platform; implemented by each adapter."""
 
     platform: Platform
 
+    def prepare(self, message: OutgoingMessage) -> list[OutgoingMessage]:
+        """Split a message into parts the platform accepts in one call each (long texts)."""
+        ...
+
     async def send(self, message: OutgoingMessage) -> SentMessage:
-        """Deliver one message; raise on failure so the caller can retry or give up."""
+        """Deliver one prepared part.
+
+        Raises:
+            RetryLater: The platform asks to wait.
+            TransientDeliveryError: Network or server trouble; worth retrying.
+            PermanentDeliveryError: The message can never be delivered.
+        """
         ...
 
 
@@ -66,3 +77,13 @@ class ManualClock:
         if when.tzinfo is None:
             raise ValueError("need a timezone-aware time")
         self._now = when
+
+    def monotonic(self) -> float:
+        """Seconds on this clock, for code that measures intervals (rate limits, backoff)."""
+        return self._now.timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        """Virtual sleep: move the clock forward instead of waiting, then let others run."""
+        if seconds > 0:
+            self._now += timedelta(seconds=seconds)
+        await asyncio.sleep(0)

@@ -8,7 +8,9 @@ from storage.models.decision_tag import DecisionTag
 from storage.models.enums import DecisionStatus, GoalStatus, Role
 from storage.models.goal import Goal
 from storage.models.membership import Membership
+from storage.models.outbox_message import OutboxMessage, OutboxStatus
 from storage.models.person import Person
+from storage.models.platform_state import PlatformState
 from storage.models.working_group import WorkingGroup
 
 __all__ = [
@@ -21,7 +23,10 @@ __all__ = [
     "Goal",
     "GoalStatus",
     "Membership",
+    "OutboxMessage",
+    "OutboxStatus",
     "Person",
+    "PlatformState",
     "Role",
     "WorkingGroup",
 ]

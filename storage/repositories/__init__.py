@@ -5,7 +5,15 @@ Repositories know SQL and nothing about rules; services decide what may happen.
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.groups import GroupRepository
+from storage.repositories.outbox import OutboxRepository, StateRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.register import RegisterRepository
 
-__all__ = ["AuditRepository", "GroupRepository", "PeopleRepository", "RegisterRepository"]
+__all__ = [
+    "AuditRepository",
+    "GroupRepository",
+    "OutboxRepository",
+    "PeopleRepository",
+    "RegisterRepository",
+    "StateRepository",
+]

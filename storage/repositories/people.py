@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, Person, Role
+
+
+# "Last seen" serves onboarding ("back after 30 days"); minute precision is plenty, and not
+# rewriting it on every message keeps a chatty group's messages read-only for the database.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 class PeopleRepository:
@@ -48,7 +53,7 @@ class PeopleRepository:
             person.display_name = display_name
         if username and person.username != username:
             person.username = username
-        if at > person.last_seen:
+        if at - person.last_seen >= LAST_SEEN_RESOLUTION:
             person.last_seen = at
         return person
 
@@ -70,7 +75,7 @@ class PeopleRepository:
             self.session.add(membership)
             await self.session.flush()
             return membership, True
-        if at > membership.last_seen:
+        if at - membership.last_seen >= LAST_SEEN_RESOLUTION:
             membership.last_seen = at
         return membership, False
 

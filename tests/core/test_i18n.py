@@ -23,8 +23,6 @@ from storage.models import DecisionStatus, GoalStatus, Role
 ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = ROOT / "bot"
 
-KEY_PATTERN = re.compile(r"^(cmd|help|start|ag|role|goal|decision|error)\.[a-z_.]+$")
-
 # Functions whose string arguments are audit-log action names ("decision.create"), which share
 # the dotted shape of catalog keys but are never looked up in a catalog.
 AUDIT_CALLS = {"_log"}
@@ -51,6 +49,20 @@ def load_catalog(language: str) -> dict[str, list[str]]:
 
 
 CATALOGS = {language: load_catalog(language) for language in LANGUAGES}
+
+# Literals that look like catalog keys: a known key prefix, a dot, lower-case words. The prefixes
+# are the fixed families plus whatever first segments the catalogs use (so a new family such as
+# ``bot.added`` is covered without touching this test).
+KEY_PREFIXES = {"cmd", "help", "start", "ag", "role", "goal", "decision", "error"} | {
+    key.split(".", 1)[0] for catalog in CATALOGS.values() for key in catalog
+}
+KEY_PATTERN = re.compile(rf"^({'|'.join(sorted(map(re.escape, KEY_PREFIXES)))})\.[a-z_.]+$")
+
+
+def is_module_name(value: str) -> bool:
+    """Whether a dotted string names a module of this project (``bot.adapters``), not a key."""
+    path = ROOT.joinpath(*value.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def placeholders(template: str) -> set[str]:
@@ -87,6 +99,7 @@ def literal_keys(source: str) -> set[str]:
         and isinstance(node.value, str)
         and id(node) not in skip
         and KEY_PATTERN.match(node.value)
+        and not is_module_name(node.value)
     }
 
 
@@ -182,8 +195,10 @@ def test_literal_key_scanner_skips_fstrings_and_audit_actions():
         'await self._log(group, actor, "decision.create", 1)\n'
         'c = "group.create"\n'
         'd = "Nr. 3"\n'
+        'e = "bot.adapters"\n'
+        'f = "bot.added"\n'
     )
-    assert literal_keys(source) == {"goal.label"}
+    assert literal_keys(source) == {"goal.label", "bot.added"}
 
 
 def test_router_commands_are_found():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
 
 from bot.handlers import decisions
-from storage.models import Decision
+from storage.models import Decision, OutboxMessage, OutboxStatus
 from tests.harness import BotHarness
 
 
@@ -52,11 +54,18 @@ async def test_unexpected_error_is_logged_with_an_id_and_rolled_back(
     assert "Beschluss Nr." in await bot.say("/beschluss Geht jetzt")
 
 
-async def test_failed_delivery_does_not_raise(bot: BotHarness, messenger) -> None:
+async def test_failed_delivery_is_retried_until_it_works(bot: BotHarness, messenger, clock) -> None:
     messenger.fail = True
-    await bot.send("/hilfe")  # must not raise
+    start = clock.now()
+    task = asyncio.create_task(bot.send("/hilfe"))
+    while clock.now() - start < timedelta(seconds=60):  # a minute of virtual backoff
+        await asyncio.sleep(0)
+    assert not task.done() and messenger.sent == []
     messenger.fail = False
-    assert await bot.send("/hilfe")
+    replies = await task
+    assert len(replies) == 1 and "Befehle" in replies[0]
+    [row] = await bot.rows(OutboxMessage)
+    assert row.status is OutboxStatus.SENT and row.attempts > 3 and "messenger down" in row.error
 
 
 async def test_help_lists_commands_and_explains_one(bot: BotHarness) -> None:

@@ -165,6 +165,8 @@ class ConsoleAdapter:
                 timestamp=self.app.clock.now(),
             )
         )
+        # Show the answers before the next prompt, as a chat client would.
+        await self.app.outbox.drain()
 
     async def _directive(self, line: str) -> bool:
         word, _, rest = line[1:].partition(" ")
@@ -200,6 +202,7 @@ class ConsoleAdapter:
                 else MemberLeft(self.chat, member, ts)
             )
             await self.app.handle(event)
+            await self.app.outbox.drain()
         elif word == "reply":
             number_text, _, text = rest.partition(" ")
             if not number_text.isdigit() or not 1 <= int(number_text) <= len(self.log):
@@ -214,6 +217,10 @@ class ConsoleAdapter:
 
     # Output (the Messenger port) ---------------------------------------------------------------
 
+    def prepare(self, message: OutgoingMessage) -> list[OutgoingMessage]:
+        """A terminal has no length limit: one part."""
+        return [message]
+
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Print a bot message with its chat's name and number."""
         text = message.markup.plain()
@@ -224,7 +231,7 @@ class ConsoleAdapter:
         for line in lines[1:]:
             self._print(f"  {line}")
         for row in message.buttons:
-            self._print("  " + "  ".join(f"[{b.label}] → {b.command}" for b in row))
+            self._print("  " + "  ".join(f"[{b.label}] → {b.command or b.url or '/start ' + str(b.start_payload)}" for b in row))
         return SentMessage(message.chat, str(number))
 
     # Helpers -----------------------------------------------------------------------------------
@@ -238,6 +245,10 @@ class ConsoleAdapter:
         return chat
 
     def _chat_label(self, chat: ChatRef) -> str:
+        # Messages come back from the outbox without titles; the session knows the names.
+        for name, known in self.chats.items():
+            if known.external_id == chat.external_id:
+                return name
         return chat.title or chat.external_id
 
     def _remember(self, chat: ChatRef, sender: UserRef | None, text: str) -> int:

@@ -1,0 +1,88 @@
+"""The outbox and the adapters' key/value state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus, PlatformState
+
+
+class OutboxRepository:
+    """Stores outgoing messages and their delivery state."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_all(self, messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+        """Store new messages (their ids are assigned on return)."""
+        self.session.add_all(messages)
+        await self.session.flush()
+        return list(messages)
+
+    async def pending(self, platforms: Sequence[str] | None = None) -> list[OutboxMessage]:
+        """Unsent messages in the order they were written, optionally for some platforms only."""
+        query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+        if platforms is not None:
+            query = query.where(OutboxMessage.platform.in_(platforms))
+        return list(await self.session.scalars(query.order_by(OutboxMessage.id)))
+
+    async def mark_sent(self, message_id: int, at: datetime, external_id: str | None) -> None:
+        """Record a confirmed delivery."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=OutboxStatus.SENT, sent_at=at, external_id=external_id, attempts=OutboxMessage.attempts + 1)
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        """Give a message up for good, with the reason."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=OutboxStatus.FAILED, error=error[:2000], attempts=OutboxMessage.attempts + 1)
+        )
+
+    async def note_attempt(self, message_id: int, error: str) -> None:
+        """Count a failed attempt that will be retried."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(error=error[:2000], attempts=OutboxMessage.attempts + 1)
+        )
+
+    async def rechat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """Point unsent messages of a chat at its new id (Telegram group → supergroup)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.platform == platform,
+                OutboxMessage.chat_id == old_chat_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(chat_id=new_chat_id)
+        )
+
+
+class StateRepository:
+    """Reads and writes :class:`PlatformState` values."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> str | None:
+        """The value stored under ``key``."""
+        row = await self.session.get(PlatformState, key)
+        return row.value if row is not None else None
+
+    async def set(self, key: str, value: str, at: datetime) -> None:
+        """Store ``value`` under ``key`` (insert or update)."""
+        row = await self.session.get(PlatformState, key)
+        if row is None:
+            self.session.add(PlatformState(key=key, value=value, updated_at=at))
+        else:
+            row.value, row.updated_at = value, at
+        await self.session.flush()
