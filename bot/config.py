@@ -98,6 +98,9 @@ class MatrixSection(_Section):
     password: str | None = None
     access_token: str | None = None
     device_name: str = "Kümmerer"
+    allowed_inviters: list[str] = Field(default_factory=list)
+    koordination_power_level: int = Field(50, ge=0, le=100)
+    sync_timeout_ms: int = Field(30_000, ge=0, le=120_000)
 
     @model_validator(mode="after")
     def _credentials(self) -> MatrixSection:

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from storage import inline_sqlite
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/kuemmerer.sqlite3"
@@ -56,7 +58,13 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+        # Every session ends in an explicit commit or rollback, so the pool's extra rollback on
+        # return only costs a round trip per transaction.
+        options: dict = {"echo": echo, "pool_reset_on_return": None}
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            path = parsed.database
+            options["async_creator"] = lambda: inline_sqlite.connect(path)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(

@@ -217,3 +217,6 @@ class OutgoingMessage:
     attachment: Attachment | None = None
     poll: PollSpec | None = None
     fallback: OutgoingMessage | None = None
+    key: str | None = None
+    """Stable id of this message across retries (set by the outbox); platforms with
+    idempotent sends (Matrix transaction ids) use it so a retry never duplicates."""

@@ -1,16 +1,43 @@
-"""``/ag``: show, create and describe the AG of this chat."""
+"""``/ag``: show, create and describe the AG of this chat; link chats into one AG."""
 
 from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import UsageError
+from bot.core.events import ChatKind, ChatRef, Platform
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, bold
 from bot.core.router import Args, Router
 from bot.handlers.format import person_name
-from storage.models import Role
+from bot.services.groups import CodeRejection, minutes
+from storage.models import Chat, Role
 
 router = Router()
+
+PLATFORM_KEYS = {
+    Platform.CONSOLE.value: "platform.console",
+    Platform.TELEGRAM.value: "platform.telegram",
+    Platform.MATRIX.value: "platform.matrix",
+}
+
+REJECTION_KEYS = {
+    CodeRejection.UNKNOWN: "ag.link.code_unknown",
+    CodeRejection.EXPIRED: "ag.link.code_expired",
+    CodeRejection.USED: "ag.link.code_used",
+    CodeRejection.REPLACED: "ag.link.code_replaced",
+}
+
+
+def chat_label(tr: Translator, chat: Chat) -> str:
+    """``Telegram: AG Bildung`` – the platform and the title (or id) of a stored chat."""
+    key = PLATFORM_KEYS.get(chat.platform)
+    platform = tr.text(key) if key else chat.platform
+    return f"{platform}: {chat.title or chat.external_id}"
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    """The address of a stored chat, for messages to chats other than the current one."""
+    return ChatRef(Platform(chat.platform), chat.external_id, ChatKind(chat.kind), chat.title)
 
 
 @router.command("ag", aliases=("group",))
@@ -39,11 +66,10 @@ async def show(ctx: Context, args: Args) -> None:
         )
     )
     if len(summary.chats) > 1:
-        markup.line(
-            tr.text("ag.chats_label"),
-            ": ",
-            ", ".join(f"{c.title or c.external_id} ({c.platform})" for c in summary.chats),
-        )
+        markup.blank().line(tr.text("ag.chats_label"), ":")
+        for chat in summary.chats:
+            here = " " + tr.text("ag.this_chat") if chat.id == ctx.chat.id else ""
+            markup.bullet(chat_label(tr, chat), here)
     markup.blank().extend(tr.lines("ag.hint"))
     ctx.reply(markup)
 
@@ -89,3 +115,82 @@ async def language(ctx: Context, args: Args) -> None:
     # Answer in the language just chosen, so the switch is visible at once.
     ctx.tr = Translator(group.language, group.timezone)
     ctx.say("ag.language_set")
+
+
+@router.subcommand("ag", "verknuepfen", aliases=("link",), needs_group=False)
+async def link(ctx: Context, args: Args) -> None:
+    """Link chats into one AG, also across platforms.
+
+    ``/ag verknuepfen`` in a chat of the AG (koordination only) answers a one-time code,
+    valid for 24 hours; a newer code replaces older open ones. ``/ag verknuepfen <Code>`` in
+    another chat adds that chat to the AG; the AG's other chats are told, so an unexpected link
+    does not go unnoticed.
+
+    Who may redeem a code: anybody in a group chat or room that belongs to no AG yet – the same
+    people who could ``/ag anlegen`` there. The koordination of the AG gave its consent by
+    handing out the code; demanding platform admin rights on top would make linking harder than
+    founding an AG in that chat, which protects nothing. A chat that already belongs to an AG
+    is refused, whatever the code and whoever asks (platform admins included): it must first
+    leave its AG with ``/ag trennen``, which only that AG's koordination can do, and an AG
+    never loses its last chat – so nobody can pull a chat away from an AG with a code. Private
+    chats are never linked: they belong to one person, not to an AG.
+
+    Wrong, expired, used or replaced codes are answered precisely and count towards a limit of
+    five per chat and hour (stored in the database); a text that cannot be a code at all does
+    not count.
+    """
+    groups = ctx.services.groups
+    if not args.text:
+        if ctx.group is None:
+            raise UsageError("ag.link.code_missing")
+        ctx.require_role(Role.KOORDINATION)
+        issued = await groups.create_link_code(ctx.group, ctx.person)
+        ctx.say(
+            "ag.link.code",
+            name=ctx.group.name,
+            code=issued.code,
+            expires=ctx.tr.datetime(issued.expires_at),
+        )
+        return
+
+    result = await groups.link_chat(ctx.chat, args.text, ctx.person)
+    if result.group is None:
+        # Answered, not raised: the rejected attempt must be committed to count (see link_chat).
+        assert result.rejection is not None
+        markup = ctx.tr.markup(REJECTION_KEYS[result.rejection])
+        if result.retry_in is not None:
+            markup.extend(ctx.tr.lines("ag.link.attempts_used_up", minutes=minutes(result.retry_in)))
+        else:
+            markup.extend(ctx.tr.lines("ag.link.attempts_left", result.attempts_left))
+        ctx.reply(markup)
+        return
+
+    group = result.group
+    membership, _ = await groups.seen(group, ctx.person)
+    ctx.group, ctx.role = group, groups.effective_role(membership, ctx.event.sender_is_admin)
+    ctx.tr = Translator(group.language, group.timezone)
+    ctx.say("ag.link.linked", name=group.name)
+    notice = ctx.tr.markup(
+        "ag.link.notice", person=person_name(ctx.person), chat=chat_label(ctx.tr, ctx.chat)
+    )
+    for other in result.other_chats:
+        ctx.send(chat_ref(other), notice)
+
+
+@router.subcommand("ag", "trennen", aliases=("unlink",), role=Role.KOORDINATION)
+async def unlink(ctx: Context, args: Args) -> None:
+    """Remove this chat from its AG (koordination only).
+
+    The AG keeps its register, its people and its other chats, which are told; the last chat
+    of an AG cannot leave, or the AG could no longer be reached.
+    """
+    if args.text:
+        raise UsageError()
+    group = ctx.require_group()
+    remaining = await ctx.services.groups.unlink_chat(group, ctx.chat, ctx.person)
+    ctx.say("ag.unlink.done", name=group.name)
+    notice = ctx.tr.markup(
+        "ag.unlink.notice", person=person_name(ctx.person), chat=chat_label(ctx.tr, ctx.chat)
+    )
+    for other in remaining:
+        ctx.send(chat_ref(other), notice)

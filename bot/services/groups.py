@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+import hashlib
+import math
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotFound, UserError
-from bot.core.events import ChatRef, UserRef
+from bot.core.events import ChatKind, ChatRef, UserRef
 from bot.core.i18n import LANGUAGES
 from bot.core.ports import Clock
-from bot.services.text import MAX_DESCRIPTION, MAX_NAME, MAX_TOPIC, clean, fold
+from bot.services.text import MAX_DESCRIPTION, MAX_NAME, MAX_TOPIC, clean, fold, shorten
 from storage.models import (
     Chat,
     DecisionStatus,
     GoalStatus,
+    LinkCode,
     Membership,
     Person,
     Role,
@@ -23,9 +30,89 @@ from storage.models import (
 from storage.repositories import (
     AuditRepository,
     GroupRepository,
+    LinkRepository,
     PeopleRepository,
     RegisterRepository,
 )
+
+# Link codes: 8 characters from an alphabet without look-alikes (no 0/O, no 1/I), so a code read
+# out aloud or typed from another screen survives; 32**8 ≈ 1.1e12 codes make guessing hopeless
+# with at most MAX_FAILED_ATTEMPTS tries per chat and ATTEMPT_WINDOW.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+CODE_LIFETIME = timedelta(hours=24)
+MAX_FAILED_ATTEMPTS = 5
+ATTEMPT_WINDOW = timedelta(hours=1)
+# What people put around a code when they copy it: dashes (also typographic ones from
+# autocorrect), spaces, underscores, dots and the backticks of code formatting.
+_CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.`]+")
+
+
+class CodeRejection(enum.StrEnum):
+    """Why a link code was not accepted."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+    REPLACED = "replaced"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A fresh link code; the plain code exists only here, the database keeps its hash.
+
+    Attributes:
+        code: The code as shown to people, grouped like ``K7QX-2M9P``.
+        expires_at: When it stops working.
+        replaced: How many older open codes of the AG it invalidated.
+    """
+
+    code: str
+    expires_at: datetime
+    replaced: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """The outcome of ``/ag verknuepfen <Code>``.
+
+    Attributes:
+        group: The AG the chat belongs to now; ``None`` when the code was rejected.
+        other_chats: The AG's other chats (to tell them), when linked.
+        rejection: Why the code was rejected, if it was.
+        attempts_left: Further rejected codes the chat may try within the window.
+        retry_in: When no attempts are left: how long until the next one is accepted.
+    """
+
+    group: WorkingGroup | None
+    other_chats: list[Chat] = field(default_factory=list)
+    rejection: CodeRejection | None = None
+    attempts_left: int = MAX_FAILED_ATTEMPTS
+    retry_in: timedelta | None = None
+
+
+def format_code(code: str) -> str:
+    """Group a normalised code for reading: ``K7QX2M9P`` → ``K7QX-2M9P``."""
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def normalise_code(text: str) -> str | None:
+    """The code in what somebody typed (any case, with or without dash), or ``None``."""
+    code = _CODE_SEPARATORS.sub("", text).upper()
+    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+        return None
+    return code
+
+
+def hash_code(code: str) -> str:
+    """The stored form of a normalised code (hex SHA-256)."""
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def minutes(delta: timedelta) -> int:
+    """A waiting time in whole minutes, rounded up and at least one."""
+    return max(1, math.ceil(delta.total_seconds() / 60))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +144,7 @@ class GroupService:
         self.people = PeopleRepository(session)
         self.audit = AuditRepository(session)
         self.register = RegisterRepository(session)
+        self.links = LinkRepository(session)
         self.default_timezone = default_timezone
         self.default_language = default_language
 
@@ -153,6 +241,141 @@ class GroupService:
             active_decisions=await self.register.count_decisions(group.id, DecisionStatus.ACTIVE),
         )
 
+    # Linking chats -----------------------------------------------------------------------------
+
+    async def create_link_code(self, group: WorkingGroup, actor: Person) -> IssuedCode:
+        """Hand out a one-time code with which another chat joins the AG.
+
+        Only the hash is stored. Older codes of the AG that are still open stop working, so
+        there is at most one open code per AG and a code shown in the wrong place can be
+        withdrawn by asking for a new one.
+        """
+        now = self.clock.now()
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            # The hash column is unique; a collision (about one in 1e12 per stored code) just
+            # means drawing again instead of failing on the constraint.
+            if not await self.links.hash_exists(hash_code(code)):
+                break
+        replaced = await self.links.replace_open_codes(group.id, now)
+        row = await self.links.add_code(
+            LinkCode(
+                group_id=group.id,
+                code_hash=hash_code(code),
+                created_by_id=actor.id,
+                created_at=now,
+                expires_at=now + CODE_LIFETIME,
+            )
+        )
+        await self._log(
+            group,
+            actor,
+            "group.link_code",
+            "link_code",
+            row.id,
+            expires_at=row.expires_at.isoformat(),
+            replaced=replaced,
+        )
+        return IssuedCode(format_code(code), row.expires_at, replaced)
+
+    async def link_chat(self, chat: Chat, text: str, actor: Person) -> LinkResult:
+        """Add a chat to the AG of a link code.
+
+        Rules: private chats are never linked (they belong to one person, not to the AG); a
+        chat that already belongs to an AG is refused (also for the same AG) without looking
+        at the code. Anybody in a chat without an AG may redeem a code, as anybody there may
+        ``/ag anlegen``: the koordination of the AG gave permission by handing out the code.
+
+        A rejected code is recorded and returned, not raised: raising would roll the
+        attempt back with the rest of the update, and the brute-force limit would count
+        nothing. The caller must let the transaction commit.
+
+        Args:
+            chat: The chat to link (the one the command was written in).
+            text: The code as typed.
+            actor: Who redeems it; becomes a member of the AG.
+
+        Returns:
+            The AG and its other chats, or why the code was rejected and how many attempts
+            are left.
+
+        Raises:
+            UserError: The chat is private or already in an AG, the text is no code at all,
+                or the chat has used up its attempts for now (nothing is recorded then).
+        """
+        if chat.kind == ChatKind.PRIVATE.value:
+            raise UserError("ag.link.private_chat")
+        current = await self.group_of(chat)
+        if current is not None:
+            raise UserError("ag.link.already_linked", name=current.name)
+        now = self.clock.now()
+        window_start = now - ATTEMPT_WINDOW
+        failures = await self.links.attempts_since(chat.id, window_start)
+        if len(failures) >= MAX_FAILED_ATTEMPTS:
+            raise UserError("ag.link.locked", minutes=minutes(_retry_at(failures) - now))
+        code = normalise_code(text)
+        if code is None:
+            # Not counted: a malformed text cannot match any code, so it is no guess.
+            raise UserError("ag.link.code_malformed", given=shorten(text, 40))
+
+        row = await self.links.code_by_hash(hash_code(code))
+        rejection = _rejection(row, now)
+        if rejection is None and row is not None:
+            if await self.links.redeem(row.id, now, chat.id, actor.id):
+                return await self._join(chat, row, actor, now)
+            rejection = CodeRejection.USED  # redeemed by another chat a moment ago
+        assert rejection is not None
+
+        await self.links.prune_attempts(chat.id, window_start)
+        await self.links.add_attempt(chat.id, actor.id, now)
+        failures.append(now)
+        left = max(0, MAX_FAILED_ATTEMPTS - len(failures))
+        retry_in = _retry_at(failures) - now if left == 0 else None
+        return LinkResult(None, rejection=rejection, attempts_left=left, retry_in=retry_in)
+
+    async def _join(self, chat: Chat, code: LinkCode, actor: Person, now: datetime) -> LinkResult:
+        group = await self.repo.get(code.group_id)
+        assert group is not None, "the foreign key cascades, a code never outlives its AG"
+        await self.repo.lock(group.id)
+        others = await self.repo.chats(group.id)
+        chat.group_id = group.id
+        await self.people.touch_membership(group.id, actor.id, now)
+        await self._log(
+            group,
+            actor,
+            "group.link",
+            "chat",
+            chat.id,
+            platform=chat.platform,
+            title=chat.title,
+            code=code.id,
+        )
+        return LinkResult(group, other_chats=others)
+
+    async def unlink_chat(self, group: WorkingGroup, chat: Chat, actor: Person) -> list[Chat]:
+        """Remove a chat from its AG; the AG keeps its register, people and other chats.
+
+        Returns:
+            The chats that remain in the AG.
+
+        Raises:
+            UserError: It is the AG's last chat (the AG would be unreachable).
+        """
+        # Serialise with other unlinks of this AG: two chats leaving at once must not both see
+        # the other one as the chat that remains.
+        await self.repo.lock(group.id)
+        chats = await self.repo.chats(group.id)
+        if chat.group_id != group.id:  # pragma: no cover - the caller passes the chat's own AG
+            raise ValueError(f"chat {chat.id} is not in group {group.id}")
+        remaining = [c for c in chats if c.id != chat.id]
+        if not remaining:
+            raise UserError("ag.unlink.last_chat", name=group.name)
+        chat.group_id = None
+        await self._log(
+            group, actor, "group.unlink", "chat", chat.id, platform=chat.platform, title=chat.title
+        )
+        return remaining
+
     # Roles -------------------------------------------------------------------------------------
 
     async def find_member(self, group: WorkingGroup, query: str) -> Person:
@@ -226,3 +449,21 @@ def _label(person: Person) -> str:
     return (
         f"{person.display_name} (@{person.username.lstrip('@')})" if person.username else person.display_name
     )
+
+
+def _rejection(code: LinkCode | None, now: datetime) -> CodeRejection | None:
+    """Why a code cannot be redeemed now, or ``None`` if it can."""
+    if code is None:
+        return CodeRejection.UNKNOWN
+    if code.used_at is not None:
+        return CodeRejection.USED
+    if code.replaced_at is not None:
+        return CodeRejection.REPLACED
+    if code.expires_at <= now:
+        return CodeRejection.EXPIRED
+    return None
+
+
+def _retry_at(failures: list[datetime]) -> datetime:
+    """When the window holds fewer than the allowed failures again (``failures`` oldest first)."""
+    return failures[len(failures) - MAX_FAILED_ATTEMPTS] + ATTEMPT_WINDOW

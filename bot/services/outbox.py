@@ -156,7 +156,9 @@ class Outbox:
                 continue
             chat = ChatRef(platform, row.chat_id, ChatKind(row.chat_kind))
             age = (self.clock.now() - row.created_at).total_seconds()
-            entry = _Entry(row.id, decode_message(chat, row.payload), now - max(age, 0.0), row.attempts)
+            message = decode_message(chat, row.payload)
+            message.key = f"kuemmerer-outbox-{row.id}"
+            entry = _Entry(row.id, message, now - max(age, 0.0), row.attempts)
             key = (platform, row.chat_id)
             self._known.add(row.id)
             self._queues.setdefault(key, deque()).append(entry)
@@ -169,6 +171,16 @@ class Outbox:
     async def drain(self) -> None:
         """Wait until every queued message was sent or given up (console, tests)."""
         await self._idle.wait()
+
+    async def settle(self, platform: Platform, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until ``platform`` has nothing queued.
+
+        A sync-based adapter calls this before its next long poll, so its replies go out while
+        the homeserver is not also answering the bot's own sync (the pattern of a plain nio bot).
+        """
+        workers = [task for (p, _), task in self._workers.items() if p is platform]
+        if workers:
+            await asyncio.wait(workers, timeout=timeout)
 
     async def stop(self) -> None:
         """Stop the workers; unsent messages stay pending in the database."""

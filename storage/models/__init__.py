@@ -7,6 +7,8 @@ from storage.models.decision import Decision
 from storage.models.decision_tag import DecisionTag
 from storage.models.enums import DecisionStatus, GoalStatus, Role
 from storage.models.goal import Goal
+from storage.models.link_attempt import LinkAttempt
+from storage.models.link_code import LinkCode
 from storage.models.membership import Membership
 from storage.models.outbox_message import OutboxMessage, OutboxStatus
 from storage.models.person import Person
@@ -22,6 +24,8 @@ __all__ = [
     "DecisionTag",
     "Goal",
     "GoalStatus",
+    "LinkAttempt",
+    "LinkCode",
     "Membership",
     "OutboxMessage",
     "OutboxStatus",

@@ -5,6 +5,7 @@ Repositories know SQL and nothing about rules; services decide what may happen.
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.groups import GroupRepository
+from storage.repositories.links import LinkRepository
 from storage.repositories.outbox import OutboxRepository, StateRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.register import RegisterRepository
@@ -12,6 +13,7 @@ from storage.repositories.register import RegisterRepository
 __all__ = [
     "AuditRepository",
     "GroupRepository",
+    "LinkRepository",
     "OutboxRepository",
     "PeopleRepository",
     "RegisterRepository",

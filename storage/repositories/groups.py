@@ -17,16 +17,33 @@ class GroupRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._loaded: dict[int, WorkingGroup] = {}
 
     async def get(self, group_id: int) -> WorkingGroup | None:
         """The AG with this id."""
-        return await self.session.get(WorkingGroup, group_id)
+        loaded = self._loaded.get(group_id)
+        return loaded if loaded is not None else await self.session.get(WorkingGroup, group_id)
 
     async def chat(self, platform: str, external_id: str) -> Chat | None:
-        """The stored chat for a platform id, if known."""
-        return await self.session.scalar(
-            select(Chat).where(Chat.platform == platform, Chat.external_id == external_id)
-        )
+        """The stored chat for a platform id, if known.
+
+        Its AG is loaded by the same query, so the following lookup of the AG (``get``) is
+        answered from the session without another round trip.
+        """
+        row = (
+            await self.session.execute(
+                select(Chat, WorkingGroup)
+                .outerjoin(WorkingGroup, WorkingGroup.id == Chat.group_id)
+                .where(Chat.platform == platform, Chat.external_id == external_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        chat, group = row
+        if group is not None:
+            # The session only holds weak references; keep the AG alive for the ``get`` to come.
+            self._loaded[group.id] = group
+        return chat
 
     async def upsert_chat(
         self, platform: str, external_id: str, kind: str, title: str | None, at: datetime
@@ -54,6 +71,16 @@ class GroupRepository:
         self.session.add(group)
         await self.session.flush()
         return group
+
+    async def lock(self, group_id: int) -> None:
+        """Hold the AG's row lock until the transaction ends (PostgreSQL; SQLite has one writer).
+
+        Changes that must look at all of an AG's chats first (never unlink the last one) take
+        it, so two concurrent changes are checked one after the other.
+        """
+        await self.session.execute(
+            select(WorkingGroup.id).where(WorkingGroup.id == group_id).with_for_update()
+        )
 
     async def chats(self, group_id: int) -> list[Chat]:
         """All chats linked to an AG, oldest first."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus, PlatformState
@@ -79,10 +81,20 @@ class StateRepository:
         return row.value if row is not None else None
 
     async def set(self, key: str, value: str, at: datetime) -> None:
-        """Store ``value`` under ``key`` (insert or update)."""
-        row = await self.session.get(PlatformState, key)
-        if row is None:
-            self.session.add(PlatformState(key=key, value=value, updated_at=at))
-        else:
-            row.value, row.updated_at = value, at
-        await self.session.flush()
+        """Store ``value`` under ``key`` (one upsert statement; it runs for many updates)."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(PlatformState).values(key=key, value=value, updated_at=at)
+        statement = statement.on_conflict_do_update(
+            index_elements=[PlatformState.key], set_={"value": value, "updated_at": at}
+        )
+        await self.session.execute(statement)
+
+    async def prune(self, prefix: str, now: datetime, days: int) -> None:
+        """Forget values under ``prefix`` older than ``days`` (e.g. remembered event ids)."""
+        await self.session.execute(
+            delete(PlatformState).where(
+                PlatformState.key.startswith(prefix, autoescape=True),
+                PlatformState.updated_at < now - timedelta(days=days),
+            )
+        )

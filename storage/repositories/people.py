@@ -20,12 +20,22 @@ class PeopleRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Memberships loaded together with their person, so the per-message lookup of the
+        # sender's role costs no second query.
+        self._memberships: dict[tuple[int, int], Membership] = {}
 
     async def person(self, platform: str, external_id: str) -> Person | None:
-        """The stored person for a platform identity, if known."""
-        return await self.session.scalar(
-            select(Person).where(Person.platform == platform, Person.external_id == external_id)
+        """The stored person for a platform identity (with their memberships), if known."""
+        rows = await self.session.execute(
+            select(Person, Membership)
+            .outerjoin(Membership, Membership.person_id == Person.id)
+            .where(Person.platform == platform, Person.external_id == external_id)
         )
+        person = None
+        for person, membership in rows:
+            if membership is not None:
+                self._memberships[(membership.group_id, membership.person_id)] = membership
+        return person
 
     async def upsert_person(
         self,
@@ -59,6 +69,9 @@ class PeopleRepository:
 
     async def membership(self, group_id: int, person_id: int) -> Membership | None:
         """A person's membership in an AG, if any."""
+        known = self._memberships.get((group_id, person_id))
+        if known is not None:
+            return known
         return await self.session.scalar(
             select(Membership).where(Membership.group_id == group_id, Membership.person_id == person_id)
         )

@@ -120,9 +120,19 @@ class RegisterRepository:
             The page of decisions and the total number of matches.
         """
         query = self._search(group_id, terms, tags)
+        # The total rides along as a window function: one query per page instead of two.
+        rows = (
+            await self.session.execute(
+                query.add_columns(func.count().over().label("total"))
+                .order_by(Decision.number.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        if rows:
+            return [row[0] for row in rows], rows[0][1]
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(query.order_by(Decision.number.desc()).offset(offset).limit(limit))
-        return list(rows), total
+        return [], total
 
     async def count_decisions(self, group_id: int, status: DecisionStatus) -> int:
         """How many decisions of an AG have a status."""

@@ -22,7 +22,7 @@ from telegram.request import BaseRequest
 
 from bot.adapters.telegram.convert import ANONYMOUS_ADMIN_ID, chat_ref, update_events, user_ref
 from bot.adapters.telegram.messenger import STORED_PREFIX, TelegramMessenger
-from bot.core.events import ChatKind, IncomingMessage, MemberJoined, Platform
+from bot.core.events import BotAdded, ChatKind, IncomingMessage, MemberJoined, MemberLeft, Platform
 from bot.core.i18n import Translator
 from bot.core.router import parse_command
 from bot.core.throttle import RateLimit, SendLimits
@@ -44,6 +44,7 @@ ALLOWED_UPDATES = [
 ]
 ADMIN_CACHE_SECONDS = 300.0
 JOIN_DEDUP_SECONDS = 120.0
+BOT_KEY = "<bot>"
 
 
 class TelegramAdapter:
@@ -208,20 +209,26 @@ class TelegramAdapter:
                 admin = anonymous or event.sender.external_id in await self._admin_ids(event.chat.external_id)
                 return _with_admin(event, admin)
             return event
+        # Joins (of people and of the bot itself) arrive twice: as a service message and as a
+        # chat_member / my_chat_member update. Only the first report counts.
         if isinstance(event, MemberJoined):
-            # A join arrives both as a service message and as a chat_member update.
-            now = time.monotonic()
-            self._recent_joins = {k: t for k, t in self._recent_joins.items() if now - t < JOIN_DEDUP_SECONDS}
-            fresh = []
-            for member in event.members:
-                key = (event.chat.external_id, member.external_id)
-                if key not in self._recent_joins:
-                    self._recent_joins[key] = now
-                    fresh.append(member)
-            if not fresh:
-                return None
-            return MemberJoined(event.chat, tuple(fresh), event.timestamp)
+            fresh = tuple(m for m in event.members if self._first_report(event.chat.external_id, m.external_id))
+            return MemberJoined(event.chat, fresh, event.timestamp) if fresh else None
+        if isinstance(event, BotAdded):
+            return event if self._first_report(event.chat.external_id, BOT_KEY) else None
+        if isinstance(event, MemberLeft):
+            # Leaving ends the window, so a quick rejoin counts as a new join.
+            self._recent_joins.pop((event.chat.external_id, event.member.external_id), None)
         return event
+
+    def _first_report(self, chat_id: str, member_id: str) -> bool:
+        now = time.monotonic()
+        self._recent_joins = {k: t for k, t in self._recent_joins.items() if now - t < JOIN_DEDUP_SECONDS}
+        key = (chat_id, member_id)
+        if key in self._recent_joins:
+            return False
+        self._recent_joins[key] = now
+        return True
 
     async def _on_callback(self, update: Update, checkpoint: tuple[str, str]) -> None:
         query = update.callback_query

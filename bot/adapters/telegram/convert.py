@@ -99,7 +99,13 @@ def update_events(update: Update, bot_id: int) -> list[Event]:
         if not _is_present(change.old_chat_member) and _is_present(change.new_chat_member):
             return [BotAdded(chat_ref(change.chat), user_ref(change.from_user), change.date)]
         return []
-    if update.poll_answer is not None and update.poll_answer.user is not None:
+    # A vote cast as a chat (voter_chat) carries a placeholder user for old clients; it is
+    # nobody's vote.
+    if (
+        update.poll_answer is not None
+        and update.poll_answer.user is not None
+        and update.poll_answer.voter_chat is None
+    ):
         answer = update.poll_answer
         return [
             PollAnswered(Platform.TELEGRAM, answer.poll_id, user_ref(answer.user), tuple(answer.option_ids))

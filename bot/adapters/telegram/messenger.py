@@ -77,7 +77,7 @@ class TelegramMessenger:
                 return [message]
             # Caption too long: the file goes bare, the text follows as ordinary messages.
             bare = replace(message, markup=Markup(), buttons=[])
-            text = replace(message, attachment=None, reply_to=None)
+            text = replace(message, attachment=None, reply_to=None, fallback=None)
             return [bare, *self.prepare(text)]
         parts = split(message.markup, MessageLimit.MAX_TEXT_LENGTH, _measure)
         if len(parts) == 1:

@@ -256,7 +256,9 @@ class FakeRequest(BaseRequest):
         else:
             handler = self._defaults.get(call.method)
             if handler is None:
-                return 404, ApiError(404, "Not Found: method not found").body()
+                # Telegram answers 404 for unknown methods (PTB raises InvalidToken); say why.
+                hint = f"Not Found: FakeRequest has no answer for {call.method}; use set_default()"
+                return 404, ApiError(404, hint).body()
             answer = handler
         if isinstance(answer, BaseException):
             raise answer
@@ -370,8 +372,20 @@ class FakeRequest(BaseRequest):
         n = next(self._file_ids)
         size = len(call.files["photo"][1]) if "photo" in call.files else 0
         photo = [
-            {"file_id": f"photo-{n}-s", "file_unique_id": f"ph{n}s", "width": 90, "height": 60, "file_size": 900},
-            {"file_id": f"photo-{n}", "file_unique_id": f"ph{n}", "width": 800, "height": 600, "file_size": size},
+            {
+                "file_id": f"photo-{n}-s",
+                "file_unique_id": f"ph{n}s",
+                "width": 90,
+                "height": 60,
+                "file_size": 900,
+            },
+            {
+                "file_id": f"photo-{n}",
+                "file_unique_id": f"ph{n}",
+                "width": 800,
+                "height": 600,
+                "file_size": size,
+            },
         ]
         return self._message(call, photo=photo, **self._caption(call))
 

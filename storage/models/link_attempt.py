@@ -1,0 +1,27 @@
+"""A rejected attempt to redeem a link code, for the brute-force limit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UTCDateTime
+
+
+class LinkAttempt(Base):
+    """One code that a chat tried and that was not accepted.
+
+    Kept in the database rather than in memory so that the limit survives restarts and holds
+    across several bot processes; rows older than the limit's window are deleted as new ones
+    arrive.
+    """
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_chat_id_created_at", "chat_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
