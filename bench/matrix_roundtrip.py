@@ -166,17 +166,23 @@ async def run(commands: int, burst: int) -> None:
             await app.start()
             adapter = MatrixAdapter(
                 app,
-                MatrixSection(homeserver=server.base_url, user_id=server.user_id("kuemmerer"), password=password),
+                MatrixSection(
+                    homeserver=server.base_url, user_id=server.user_id("kuemmerer"), password=password
+                ),
             )
             await adapter.start()
             await app.outbox.resume()
             room = await user.room_create(name="AG", invite=[adapter.user_id])
             while room.room_id not in adapter.client.rooms:
                 await asyncio.sleep(0.1)
-            await user.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": "!ag anlegen AG Bench"})
+            await user.room_send(
+                room.room_id, "m.room.message", {"msgtype": "m.text", "body": "!ag anlegen AG Bench"}
+            )
             # Eight decisions: the answer is one page, i.e. one event.
             for n in range(8):
-                await user.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": f"!beschluss Beschluss {n}"})
+                await user.room_send(
+                    room.room_id, "m.room.message", {"msgtype": "m.text", "body": f"!beschluss Beschluss {n}"}
+                )
             await asyncio.sleep(2)
             reply: dict = {}
             results["kuemmerer"] = await measure(user, room.room_id, "!beschluesse", commands, burst, reply)
@@ -184,10 +190,14 @@ async def run(commands: int, burst: int) -> None:
             await app.stop()
             await database.dispose()
 
-            echo, echo_task = await echo_bot(server, "echobot", {k: v for k, v in reply.items() if k != "m.relates_to"})
+            echo, echo_task = await echo_bot(
+                server, "echobot", {k: v for k, v in reply.items() if k != "m.relates_to"}
+            )
             room = await user.room_create(name="Echo", invite=[echo.user_id])
             await asyncio.sleep(1)  # let the echo bot accept the invite
-            results["matrix-nio echo bot"] = await measure(user, room.room_id, "!beschluesse", commands, burst)
+            results["matrix-nio echo bot"] = await measure(
+                user, room.room_id, "!beschluesse", commands, burst
+            )
             echo_task.cancel()
             await asyncio.gather(echo_task, return_exceptions=True)
             await echo.close()
@@ -201,7 +211,9 @@ async def run(commands: int, burst: int) -> None:
             f"   burst answered {r['answered']}/{burst}  {r['rate']:6.1f} commands/s"
         )
     added = results["kuemmerer"]["median"] - results["matrix-nio echo bot"]["median"]
-    print(f"\nKümmerer adds {added:+.1f} ms to the median round trip (target ≤ 5 ms): {'met' if added <= 5 else 'NOT met'}")
+    print(
+        f"\nKümmerer adds {added:+.1f} ms to the median round trip (target ≤ 5 ms): {'met' if added <= 5 else 'NOT met'}"
+    )
     answered = results["kuemmerer"]["answered"]
     print(f"Kümmerer answered {answered}/{burst} of the burst: {'met' if answered == burst else 'NOT met'}")
 

@@ -124,7 +124,8 @@ async def kuemmerer(updates: int, scenario: str, url: str | None) -> float:
                 else:
                     server.inject_message(GROUP - 1 - (n % chats), user, "/beschluesse")
             adapter = TelegramAdapter(
-                app, TelegramSection(token="1:BENCH", base_url=server.base_url, poll_timeout=1, rate_limits=False)
+                app,
+                TelegramSection(token="1:BENCH", base_url=server.base_url, poll_timeout=1, rate_limits=False),
             )
             started = time.perf_counter()
             await adapter.start()
@@ -148,11 +149,19 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh SQLite file per run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    results: dict[str, list[float]] = {"bare PTB echo": [], "kuemmerer (a) group text": [], "kuemmerer (b) /beschluesse": []}
+    results: dict[str, list[float]] = {
+        "bare PTB echo": [],
+        "kuemmerer (a) group text": [],
+        "kuemmerer (b) /beschluesse": [],
+    }
     for run in range(args.runs):
         results["bare PTB echo"].append(asyncio.run(bare_ptb(args.updates)))
-        results["kuemmerer (a) group text"].append(asyncio.run(kuemmerer(args.updates, "a", args.database_url)))
-        results["kuemmerer (b) /beschluesse"].append(asyncio.run(kuemmerer(args.updates, "b", args.database_url)))
+        results["kuemmerer (a) group text"].append(
+            asyncio.run(kuemmerer(args.updates, "a", args.database_url))
+        )
+        results["kuemmerer (b) /beschluesse"].append(
+            asyncio.run(kuemmerer(args.updates, "b", args.database_url))
+        )
         print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in results.items()), flush=True)
     baseline = statistics.median(results["bare PTB echo"])
     print(f"\n{args.updates} updates per run, {args.runs} runs, medians:")

@@ -38,9 +38,9 @@ from bot.services import Services
 from bot.services.outbox import Outbox
 from storage import Database
 from storage.engine import wrote
-from storage.repositories.people import LAST_SEEN_RESOLUTION
 from storage.models import OutboxMessage, Role
 from storage.repositories import GroupRepository, OutboxRepository, StateRepository
+from storage.repositories.people import LAST_SEEN_RESOLUTION
 
 log = logging.getLogger(__name__)
 
@@ -203,14 +203,18 @@ class Application:
             reply = OutgoingMessage(event.chat, tr.markup("error.internal", error_id=error_id))
         await self._commit_safely([reply], checkpoint)
 
-    async def _commit_safely(self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None) -> None:
+    async def _commit_safely(
+        self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None
+    ) -> None:
         try:
             await self._commit(outgoing, checkpoint)
         except Exception:
             # Even the error reply could not be stored (database down): log, never crash.
             log.exception("could not store the reply to an update")
 
-    async def _on_membership(self, event: MemberJoined | MemberLeft, checkpoint: tuple[str, str] | None) -> None:
+    async def _on_membership(
+        self, event: MemberJoined | MemberLeft, checkpoint: tuple[str, str] | None
+    ) -> None:
         try:
             async with self.db.transaction() as session:
                 services = self.services(session)

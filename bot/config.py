@@ -101,6 +101,8 @@ class MatrixSection(_Section):
     allowed_inviters: list[str] = Field(default_factory=list)
     koordination_power_level: int = Field(50, ge=0, le=100)
     sync_timeout_ms: int = Field(30_000, ge=0, le=120_000)
+    store_path: str = "data/matrix-store"
+    encryption: Literal["auto", "off"] = "auto"
 
     @model_validator(mode="after")
     def _credentials(self) -> MatrixSection:

@@ -231,7 +231,7 @@ def test_webhook_complete(isolated):
         ('[bot]\ntimezone = "../../etc/passwd"\n', ["[bot] timezone"]),
         ('[bot]\nlanguage = "fr"\n', ["[bot] language"]),
         ('[telegram]\ntoken = "t"\nmode = "push"\n', ["[telegram] mode"]),
-        ('[telegram]\nwebhook_port = 70000\n', ["[telegram] webhook_port"]),
+        ("[telegram]\nwebhook_port = 70000\n", ["[telegram] webhook_port"]),
         ('[storage]\nurl = "mysql://x/y"\n', ["[storage] url"]),
         ('[telegram]\ntoken = "t"\nmode = "webhook"\n', ["telegram", "webhook_url", "webhook_secret"]),
         (

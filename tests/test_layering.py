@@ -172,7 +172,10 @@ def test_checker_detects_violations(source, module, expected):
         ("import telegram\nfrom nio import AsyncClient\n", "bot.adapters.telegram.adapter"),
         ("from bot.handlers import build_router\n", "bot.app"),
         ("from storage.models import Role\n", "bot.core.router"),
-        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.services import S\n", "bot.core.context"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.services import S\n",
+            "bot.core.context",
+        ),
         ("import typing\nif typing.TYPE_CHECKING:\n    import telegram\n", "bot.core.events"),
         ("import telegramx\nimport niobium\nimport bottle\n", "storage.engine"),
         ("from bot.core.errors import UserError\n", "bot.services.text"),

@@ -20,9 +20,17 @@ REPO = Path(__file__).resolve().parent.parent
 async def start_bot(config: Path, cwd: Path) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUEMMERER_")}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config),
-        cwd=cwd, env={**env, "PYTHONPATH": str(REPO), "KUEMMERER_LOG_LEVEL": "INFO"},
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(REPO), "KUEMMERER_LOG_LEVEL": "INFO"},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 

@@ -321,24 +321,33 @@ def split(markup: Markup, limit: int, measure: Callable[[Markup], int] = html_le
     return parts
 
 
-def _cut_line(line: Line, limit: int, measure) -> list[Line]:
-    """Cut an overlong line into pieces, keeping each span's style."""
-    # Escaping grows text at most fivefold ("&" -> "&amp;"); 64 characters leave room for tags.
+def _cut_line(line: Line, limit: int, measure: Callable[[Markup], int]) -> list[Line]:
+    """Cut an overlong line into pieces within ``limit``, keeping each span's style."""
+
+    def size(spans: list[Span]) -> int:
+        return measure(Markup([Line(tuple(spans), line.bullet)]))
+
+    # A first guess assuming escaping grows text at most fivefold ("&" -> "&amp;"); chunks that
+    # still measure too long (multi-byte measures, emoji) are halved until they fit.
     budget = max(1, (limit - 64) // 5)
-    chunks = [
-        replace(span, text=span.text[i : i + budget])
-        for span in line.spans
-        for i in range(0, len(span.text), budget)
-    ]
+    chunks: list[Span] = []
+    for span in line.spans:
+        pending = [span.text[i : i + budget] for i in range(0, len(span.text), budget)]
+        while pending:
+            text = pending.pop(0)
+            if len(text) > 1 and size([replace(span, text=text)]) > limit:
+                half = len(text) // 2
+                pending[:0] = [text[:half], text[half:]]
+            else:
+                chunks.append(replace(span, text=text))
     pieces: list[Line] = []
     current: list[Span] = []
     for chunk in chunks:
-        trial = current + [chunk]
-        if current and measure(Markup([Line(tuple(trial), line.bullet)])) > limit:
+        if current and size([*current, chunk]) > limit:
             pieces.append(Line(tuple(current), line.bullet))
             current = [chunk]
         else:
-            current = trial
+            current.append(chunk)
     if current:
         pieces.append(Line(tuple(current), line.bullet))
     return pieces

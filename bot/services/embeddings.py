@@ -35,10 +35,16 @@ import numpy as np
 # --------------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _UMLAUT_PAIRS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 
 # Function words and chat filler: no topic of their own. Folded and umlaut-reduced spellings.
-STOPWORDS = frozenset(
+STOPWORDS = _wordset(
     """
     a ab aber ach alle allem allen aller alles als also am an ander andere anderen anders auch auf aus
     bei beim bin bis bisschen bist bitte da dabei dafur dagegen daher damit dann dar daran darauf darf
@@ -53,17 +59,19 @@ STOPWORDS = frozenset(
     unserem unseren unserer unter viel viele vom von vor war waren warum was weil welche welchem welchen
     welcher welches wenn wer werden wie wieder wieso will wir wird wirklich wo wollen wollte wurde
     wurden ware waren zu zum zur zwar zwischen z b bzw usw ok okay
-    """.split()
+    """
 )
 
-# Words that appear in any AG's messages about any item; they must not decide which item is meant.
-GENERIC_WORDS = frozenset(
+# Words that appear in AG chat about anything; they count little when deciding which item is meant
+# (but still count: "Treffen" is the topic of a decision about meetings).
+GENERIC_WORDS = _wordset(
     """
     ag agn arbeitsgruppe gruppe beschluss beschlossen entscheidung ziel ziele thema frage idee
     vorschlag treffen sitzung leute mitglied mitglieder jahr jahre zeit sache punkt gut besser
     finden finde find fand sinnvoll sinnvoller richtig neu neue neuen neues mach machen macht gemacht
-    geht gehen ganz total echt halt wohl grundsatzlich
-    """.split()
+    geht gehen ganz total echt halt wohl grundsatzlich alt alte alten klein kleine gross grosse lang
+    erst erste letzte nachste nachsten weit hoch wenig schnell bald
+    """
 )
 
 
@@ -126,22 +134,32 @@ def words(text: str) -> list[str]:
     return out
 
 
+GENERIC_WEIGHT = 0.3
+
+
 def content_terms(text: str) -> list[str]:
-    """Stems of the words that carry a topic: no stop words, no generic AG words, no bare numbers
-    shorter than four digits (years such as 2019 stay)."""
+    """Stems of the words that may carry a topic: no stop words, no words shorter than three
+    letters, no bare numbers shorter than four digits (years such as 2019 stay)."""
     terms: list[str] = []
     for word in words(text):
-        if word in STOPWORDS or word in GENERIC_WORDS:
+        if word in STOPWORDS:
             continue
         if word.isdigit() and len(word) < 4:
             continue
         if len(word) < 3 and not word.isdigit():
             continue
-        s = stem(word)
-        if s in GENERIC_WORDS:
-            continue
-        terms.append(s)
+        terms.append(stem(word))
     return terms
+
+
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in GENERIC_WORDS)
+
+
+def term_prior(term: str) -> float:
+    """Weight of a stem before IDF: :data:`GENERIC_WEIGHT` for generic AG words, else 1."""
+    return GENERIC_WEIGHT if term in _generic_stems() else 1.0
 
 
 def all_terms(text: str) -> list[str]:

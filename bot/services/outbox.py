@@ -112,7 +112,9 @@ class Outbox:
 
     # Writing -----------------------------------------------------------------------------------
 
-    async def enqueue(self, session: AsyncSession, messages: Sequence[OutgoingMessage]) -> list[OutboxMessage]:
+    async def enqueue(
+        self, session: AsyncSession, messages: Sequence[OutgoingMessage]
+    ) -> list[OutboxMessage]:
         """Store messages in the caller's transaction; call :meth:`submit` after the commit.
 
         Messages are split into platform-sized parts first, so each stored row is one send and
@@ -233,7 +235,9 @@ class Outbox:
                 await self._mark_failed(entry, f"expired after {entry.attempts} attempts: {error}")
                 return True
             delay = min(self.backoff_cap, 2.0 ** min(entry.attempts - 1, 16))
-            log.info("outbox %s: attempt %d failed (%s); retry in %.0f s", entry.id, entry.attempts, error, delay)
+            log.info(
+                "outbox %s: attempt %d failed (%s); retry in %.0f s", entry.id, entry.attempts, error, delay
+            )
             await self._note_attempt(entry, str(error))
             await self.sleep(delay)
             return False

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (data module: example sentences are kept whole)
 """Generic German seed examples for the reopen guard.
 
 Written for this purpose, on topics that none of the evaluation sets use (sports club, community
@@ -42,11 +43,17 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "17 Uhr ist zu früh, da sind die Kids noch in der Ganztagsschule. Ich wäre für 18 Uhr.",
             "Ehrlich gesagt verstehe ich nicht, warum wir an den Trainingszeiten so festhalten, die passen "
             "doch keinem mehr.",
+            "Die Trainingszeiten gehören auf den Prüfstand, so wie sie sind, funktionieren sie nicht.",
         ),
         working=(
             "Training am Donnerstag fällt wegen des Feiertags aus, bitte an die Eltern weitergeben.",
             "Wer kann am Dienstag um 17 Uhr die Halle aufschließen? Ich bin auf Dienstreise.",
             "Neue Spielerin für die U13: Sie kommt ab nächster Woche dienstags zum Training.",
+            (
+                "Gut, dass wir bei dienstags und donnerstags geblieben sind, so planen die Familien "
+                "verlässlich."
+            ),
+            "Sollten wir zusätzlich in den Ferien ein Trainingscamp anbieten? Das wäre ein schönes Extra.",
         ),
     ),
     SeedScenario(
@@ -58,11 +65,20 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ist das Verbot von Pflanzenschutzmitteln wirklich sinnvoll? Wir verlieren jedes Jahr die halbe "
             "Ernte.",
             "ich fände es besser wenn jeder selbst entscheiden darf was er auf sein beet spritzt",
+            "Ausnahmen beim Pflanzenschutz sollten möglich sein, die reine Lehre kostet uns die Ernte.",
         ),
         working=(
             "Hat jemand ein gutes Hausmittel gegen Blattläuse? Brennnesseljauche hat bei mir nicht gereicht.",
             "Ich habe Marienkäferlarven bestellt, die setzen wir am Samstag im Garten aus.",
             "Zur Erinnerung: Im Garten bitte wirklich keine chemischen Mittel benutzen, auch nicht Schneckenkorn.",
+            (
+                "Denkt bitte dran: Auch Unkrautvernichter zählt zu den chemischen Mitteln, die wir nicht "
+                "nutzen."
+            ),
+            (
+                "Der Nachbar hat auf seinem Grundstück Glyphosat gespritzt, das ist unverantwortlich. "
+                "Sollen wir ihn ansprechen?"
+            ),
         ),
     ),
     SeedScenario(
@@ -79,6 +95,8 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Die neuen Formulare für den Berechtigungsnachweis liegen jetzt an der Ausgabe.",
             "Eine Frau hatte heute keinen Nachweis dabei, ich habe ihr erklärt, wo sie ihn bekommt.",
             "Welche Nachweise gelten eigentlich, reicht auch der Bescheid vom Jobcenter?",
+            "Seit wann gilt bei uns eigentlich die Nachweispflicht? Das Sozialamt fragt nach.",
+            "Ich finde es richtig, dass wir auf dem Nachweis bestehen, so bleibt es fair für alle.",
         ),
     ),
     SeedScenario(
@@ -89,12 +107,18 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Journalisten zu sprechen.",
             "Ich halte die Regel, dass niemand allein Interviews gibt, für einen Fehler. So bleiben wir unsichtbar.",
             "bin neu dabei – wieso darf eigentlich keiner von uns alleine mit der zeitung reden?",
+            "Diese Regel mit den gemeinsamen Auftritten würde ich gern aufheben lassen.",
         ),
         working=(
             "Der Lokalsender hat angefragt. Ich habe gesagt, dass wir nur gemeinsam auftreten, und einen Termin "
             "für die ganze Gruppe vorgeschlagen.",
             "Wer schreibt die gemeinsame Stellungnahme für die Zeitung? Ich kann Korrektur lesen.",
             "Die Pressemitteilung zur Mieterhöhung ist raus, danke an alle, die mitgeschrieben haben.",
+            "Bei Interviews sollten wir unbedingt weiter als Gruppe auftreten, das hat uns stark gemacht.",
+            (
+                "Die Zeitung hat unsere Aussagen völlig verdreht, das ist unmöglich. Ich schreibe einen "
+                "Leserbrief."
+            ),
         ),
     ),
     SeedScenario(
@@ -112,6 +136,8 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ich habe LED-Röhren für den Umkleideraum besorgt, damit kommen wir beim Stromsparen ein Stück "
             "weiter.",
             "Wer hat Lust, eine Stromspar-Checkliste für das Vereinsheim zu entwerfen?",
+            "Bis wann wollten wir die 20 Prozent beim Strom erreicht haben? Ich schreibe den Jahresbericht.",
+            "Wäre es nicht gut, außerdem den Wasserverbrauch zu messen? Nur als zusätzliche Info.",
         ),
     ),
     SeedScenario(
@@ -123,11 +149,14 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Wer hat sich das mit dem Auswendiglernen eigentlich ausgedacht? Viele Chöre singen mit Mappe und "
             "klingen super.",
             "Ich würde die Auswendig-Regel gern abschaffen, sie kostet uns jedes Jahr Mitglieder.",
+            "Vielleicht lassen wir das Auswendigsingen mal für eine Saison ruhen und schauen, wie es läuft?",
         ),
         working=(
             "Für das Auswendiglernen habe ich Übungsaufnahmen der Stimmen hochgeladen.",
             "Kann jemand mit mir den Text vom zweiten Lied auswendig üben? Ich hänge in der dritten Strophe.",
             "Beim Konzert am Sonntag singen wir wie immer ohne Noten, bitte Texte bis dahin sicher haben.",
+            "Bitte denkt daran, dass wir beim Konzert auswendig singen, Notenmappen bleiben im Auto.",
+            "Auswendig singen ist anstrengend, aber es lohnt sich. Bleiben wir unbedingt dabei!",
         ),
     ),
     SeedScenario(
@@ -145,6 +174,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Wie viele Eltern kamen eigentlich zur letzten öffentlichen Sitzung? Ich brauche die Zahl fürs "
             "Protokoll.",
             "Danke an alle Eltern, die gestern zur Sitzung gekommen sind, das war eine lebendige Runde!",
+            "Der Schulträger hat die Sitzung des Stadtrats nichtöffentlich gemacht, das finde ich falsch.",
         ),
     ),
     SeedScenario(
@@ -155,11 +185,13 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "jemandem zu Hause?",
             "Ich würde die Seniorennachmittage lieber ins Café am Markt verlegen, da ist es viel netter.",
             "Das Gemeindehaus als fester Ort passt für viele nicht mehr, darüber müssen wir nochmal reden.",
+            "Das Gemeindehaus als Treffpunkt ist überholt, ich beantrage, dass wir uns davon verabschieden.",
         ),
         working=(
             "Der Schlüssel fürs Gemeindehaus liegt ab jetzt beim Küster, bitte dort abholen.",
             "Für den Seniorennachmittag im Gemeindehaus brauchen wir noch Kuchen, wer backt?",
             "Frau Becker fragt, ob jemand sie zum Seniorennachmittag ins Gemeindehaus fahren kann.",
+            "Könnten wir im Gemeindehaus zusätzlich einen Computerkurs für Senioren anbieten?",
         ),
     ),
     SeedScenario(
@@ -171,6 +203,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Wöchentlich ist zu viel für uns paar Ehrenamtliche, ich wäre für ein Sprachcafé alle zwei Wochen.",
             "Kostenlos ist nett, aber ein kleiner Beitrag würde die Verbindlichkeit erhöhen. Können wir das "
             "überdenken?",
+            "Sprachcafé hin oder her, ich bezweifle, dass das noch der richtige Schwerpunkt für uns ist.",
         ),
         working=(
             "Beim Sprachcafé am Mittwoch waren zwölf Leute da, so viele wie noch nie!",
@@ -191,6 +224,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Wer schließt heute um 21 Uhr ab? Ich muss früher los.",
             "Die Jugendlichen haben gestern ohne Murren um 21 Uhr zusammengeräumt, lief gut.",
             "Kann jemand einen Aushang mit den Öffnungszeiten bis 21 Uhr für die Tür machen?",
+            "Die feste Schließzeit um 21 Uhr hat sich bewährt, die Nachbarn beschweren sich nicht mehr.",
         ),
     ),
     SeedScenario(
@@ -216,11 +250,14 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ich bin für eine Aktion jeden Monat.",
             "Ist die Aufräumaktion im Herbst überhaupt sinnvoll? Da liegt nur Laub, ich würde sie streichen.",
             "Sollen wir das mit den zwei Aufräumterminen nicht nochmal grundsätzlich besprechen?",
+            "Die Herbstaktion kann weg, dafür lieber eine im Sommer.",
         ),
         working=(
             "Für die Aufräumaktion im Frühjahr stellt das Grünflächenamt Greifzangen und Säcke.",
             "Wann genau ist die Herbstaktion im Park? Ich will meine Klasse mitbringen.",
             "Tolle Bilanz der Frühjahrsaktion: 60 Säcke Müll aus dem Stadtpark!",
+            "Die Stadtreinigung leert die Mülleimer im Park viel zu selten, das ist ein Ärgernis.",
+            "Wir sollten bei den zwei Terminen im Jahr bleiben, mehr schaffen wir personell nicht.",
         ),
     ),
     SeedScenario(
@@ -236,6 +273,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ein Autohaus wollte uns sponsern, ich habe mit Verweis auf unseren Beschluss freundlich abgesagt.",
             "Welche Stiftungen fördern Projekte wie unseres ohne Firmengeld? Ich suche Alternativen zu Sponsoren.",
             "Der Förderantrag bei der Bürgerstiftung ist raus, ganz ohne Sponsoring.",
+            "Bitte keine Firmenlogos auf unsere Plakate, wir nehmen ja kein Sponsoring an.",
         ),
     ),
     SeedScenario(
@@ -252,6 +290,10 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Nächster Erste-Hilfe-Kurs beim Roten Kreuz ist am 12. Oktober, es gibt noch acht Plätze.",
             "Schon 23 von 30 Mitgliedern haben den Erste-Hilfe-Kurs gemacht.",
             "Kann jemand die Bescheinigungen vom Erste-Hilfe-Kurs einsammeln?",
+            (
+                "Sollten wir zusätzlich einen Auffrischungskurs für die anbieten, die schon einen "
+                "Erste-Hilfe-Kurs haben?"
+            ),
         ),
     ),
     SeedScenario(
@@ -276,11 +318,13 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Zwei Jahre Amtszeit sind zu lang, da traut sich keiner zu kandidieren. Wie wäre es mit einem Jahr?",
             "Ich finde, wir sollten die Amtszeit des Vorstands nochmal neu verhandeln.",
             "Warum wählen wir den Vorstand eigentlich für zwei Jahre? Eine jährliche Wahl wäre demokratischer.",
+            "Eine Amtszeit von zwei Jahren ist nicht mehr zeitgemäß.",
         ),
         working=(
             "Die nächste Vorstandswahl ist im März, Kandidaturen bitte bis Ende Januar melden.",
             "Wer übernimmt bei der Mitgliederversammlung die Wahlleitung?",
             "Glückwunsch an den neuen Vorstand, auf zwei gute Jahre!",
+            "Die zweijährige Amtszeit gibt dem Vorstand Ruhe zum Arbeiten, das sehe ich positiv.",
         ),
     ),
     SeedScenario(
@@ -311,6 +355,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Willkommen im Matrix-Raum! Hier findet ihr alle Infos zu unseren Treffen.",
             "Wie lade ich jemanden in den Matrix-Raum ein? Bei mir fehlt der Knopf.",
             "Ich habe die Anleitung für den Matrix-Raum angepinnt, damit Neue sich zurechtfinden.",
+            "Seit wann nutzen wir eigentlich den Matrix-Raum? Ich brauche das für die Chronik.",
         ),
     ),
     SeedScenario(
@@ -321,6 +366,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "anbieten?",
             "Ich finde die Begrenzung auf 15 km zu starr, lass uns das lockern.",
             "Warum eigentlich nur kurze Wanderungen? Eine Tagestour mit 25 Kilometern wäre mal was.",
+            "Die 15-Kilometer-Grenze schränkt uns ein, die sollten wir kippen.",
         ),
         working=(
             "Route für Sonntag steht: 14 Kilometer rund um den Stausee, Treffpunkt 9 Uhr am Bahnhof.",
@@ -340,6 +386,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Heute 140 Teile zu je einem Euro verkauft, Rekord!",
             "Wir brauchen neue Preisschilder mit einem Euro, die alten sind verblichen.",
             "Eine Kundin fragt, ob Kinderschuhe auch einen Euro kosten – ja, oder?",
+            "Beim Ein-Euro-Preis sollten wir unbedingt bleiben, genau das macht den Laden aus.",
         ),
     ),
     SeedScenario(
@@ -373,6 +420,10 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Der neue Rasenmäher kostet 650 Euro, das müssen wir also in die Mitgliederversammlung bringen.",
             "Kann jemand die Kostenvoranschläge für die Anschaffung bis zur Versammlung zusammenstellen?",
             "Die Mitgliederversammlung hat dem Kauf des Beamers zugestimmt, ich bestelle ihn.",
+            (
+                "Zur Erinnerung: Alles über 500 Euro muss vorher in die Mitgliederversammlung, auch "
+                "Reparaturen."
+            ),
         ),
     ),
 )

@@ -37,7 +37,12 @@ class OutboxRepository:
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status=OutboxStatus.SENT, sent_at=at, external_id=external_id, attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=at,
+                external_id=external_id,
+                attempts=OutboxMessage.attempts + 1,
+            )
         )
 
     async def mark_failed(self, message_id: int, error: str) -> None:

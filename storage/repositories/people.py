@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, Person, Role
 
-
 # "Last seen" serves onboarding ("back after 30 days"); minute precision is plenty, and not
 # rewriting it on every message keeps a chatty group's messages read-only for the database.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -31,11 +30,12 @@ class PeopleRepository:
             .outerjoin(Membership, Membership.person_id == Person.id)
             .where(Person.platform == platform, Person.external_id == external_id)
         )
-        person = None
+        found = None
         for person, membership in rows:
+            found = person
             if membership is not None:
                 self._memberships[(membership.group_id, membership.person_id)] = membership
-        return person
+        return found
 
     async def upsert_person(
         self,

@@ -214,9 +214,7 @@ def test_router_commands_are_found():
 def test_every_key_used_by_the_code_exists():
     catalog = set(CATALOGS["de"])
     missing_literals = {
-        key: sorted(map(str, files))
-        for key, files in code_literal_keys().items()
-        if key not in catalog
+        key: sorted(map(str, files)) for key, files in code_literal_keys().items() if key not in catalog
     }
     missing_dynamic = sorted(dynamic_keys() - catalog)
     assert not missing_literals, f"keys used in code but not in the catalogs: {missing_literals}"
@@ -230,7 +228,17 @@ def test_no_unused_catalog_keys():
 
 
 # Calls whose first argument is a catalog key and whose keyword arguments fill its placeholders.
-KEY_CALLS = {"text", "markup", "lines", "say", "raw", "UserError", "UsageError", "NotFound", "PermissionDenied"}
+KEY_CALLS = {
+    "text",
+    "markup",
+    "lines",
+    "say",
+    "raw",
+    "UserError",
+    "UsageError",
+    "NotFound",
+    "PermissionDenied",
+}
 
 
 def missing_call_params(source: str) -> list[str]:

@@ -103,7 +103,11 @@ def char_styles(lines) -> list[tuple[str, bool, bool, bool, str | None, bool]]:
         ),
         (
             "x `/ag anlegen <Name>` y",
-            [("x ", False, False, False), ("/ag anlegen <Name>", False, False, True), (" y", False, False, False)],
+            [
+                ("x ", False, False, False),
+                ("/ag anlegen <Name>", False, False, True),
+                (" y", False, False, False),
+            ],
         ),
         # An unclosed marker styles the rest of the line only.
         ("**offen", [("offen", True, False, False)]),
@@ -229,10 +233,7 @@ def test_render_plain():
         .blank()
     )
     assert render_plain(m) == (
-        "Titel x <b>\n\n"
-        f"{BULLET} eins\n"
-        f"{BULLET} Doku (https://example.org/d)\n"
-        "https://example.org"
+        f"Titel x <b>\n\n{BULLET} eins\n{BULLET} Doku (https://example.org/d)\nhttps://example.org"
     )
     assert m.plain() == render_plain(m)
 
@@ -241,7 +242,7 @@ def test_render_plain():
 # render_html
 # --------------------------------------------------------------------------------------------
 
-USER_TEXT = 'Er sagte "<b>Hallo</b>" & ging <script>alert(1)</script> \'ok\''
+USER_TEXT = "Er sagte \"<b>Hallo</b>\" & ging <script>alert(1)</script> 'ok'"
 
 
 def test_render_html_escapes_user_text():
@@ -309,11 +310,7 @@ def test_render_rich_html_paragraphs_and_lists():
     )
     out = render_rich_html(m)
     escaped = html.escape(USER_TEXT, quote=False)
-    assert out == (
-        "<p><b>Titel</b><br>Zeile 2</p>"
-        f"<ul><li>eins</li><li>{escaped}</li></ul>"
-        "<p>Ende</p>"
-    )
+    assert out == (f"<p><b>Titel</b><br>Zeile 2</p><ul><li>eins</li><li>{escaped}</li></ul><p>Ende</p>")
     TagChecker().check(out)
 
 
@@ -389,7 +386,7 @@ def test_split_between_lines_of_an_overlong_paragraph():
     [
         Line((Span("&" * 5000),)),
         Line((Span("&" * 3000, bold=True, italic=True, code=True),), bullet=True),
-        Line((Span("a&<b>\"" * 900), Span("&" * 700, bold=True), Span(" ende"))),
+        Line((Span('a&<b>"' * 900), Span("&" * 700, bold=True), Span(" ende"))),
     ],
     ids=["amp", "styled-bullet-amp", "mixed"],
 )

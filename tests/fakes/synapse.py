@@ -159,10 +159,7 @@ def _probe_venv(venv_dir: Path) -> str | None:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (
-        not isinstance(recorded, dict)
-        or recorded.get("requirement") != SYNAPSE_REQUIREMENT
-    ):
+    if not isinstance(recorded, dict) or recorded.get("requirement") != SYNAPSE_REQUIREMENT:
         return None
     # Importing the Rust extension too catches a venv whose base interpreter
     # was upgraded or removed underneath it, which a marker alone cannot.
@@ -224,16 +221,10 @@ def _build_venv(target: Path, log_path: Path) -> str:
                     check=False,
                 )
             except subprocess.TimeoutExpired as exc:
-                raise SynapseError(
-                    f"timed out: {' '.join(argv)}\n{_tail(log_path)}"
-                ) from exc
+                raise SynapseError(f"timed out: {' '.join(argv)}\n{_tail(log_path)}") from exc
             if result.returncode != 0:
-                raise SynapseError(
-                    f"failed ({result.returncode}): {' '.join(argv)}\n{_tail(log_path)}"
-                )
-    (target / _MARKER_NAME).write_text(
-        json.dumps({"requirement": SYNAPSE_REQUIREMENT}), encoding="utf-8"
-    )
+                raise SynapseError(f"failed ({result.returncode}): {' '.join(argv)}\n{_tail(log_path)}")
+    (target / _MARKER_NAME).write_text(json.dumps({"requirement": SYNAPSE_REQUIREMENT}), encoding="utf-8")
     version = _probe_venv(target)
     if version is None:
         raise SynapseError(f"Synapse installed into {target} but does not import")
@@ -276,15 +267,11 @@ def ensure_synapse(venv_dir: Path | None = None) -> SynapseInstall:
                 scratch = venv_dir.with_name(f"{venv_dir.name}.partial-{os.getpid()}")
                 shutil.rmtree(scratch, ignore_errors=True)
                 try:
-                    version = _build_venv(
-                        scratch, venv_dir.with_name(venv_dir.name + ".install.log")
-                    )
+                    version = _build_venv(scratch, venv_dir.with_name(venv_dir.name + ".install.log"))
                     # Move a broken predecessor aside first: rename() cannot
                     # replace a non-empty directory.
                     if venv_dir.exists():
-                        stale = venv_dir.with_name(
-                            f"{venv_dir.name}.stale-{os.getpid()}"
-                        )
+                        stale = venv_dir.with_name(f"{venv_dir.name}.stale-{os.getpid()}")
                         venv_dir.rename(stale)
                         shutil.rmtree(stale, ignore_errors=True)
                     # Safe to move: Synapse is always run as `python -m`, which
@@ -404,9 +391,7 @@ class SynapseServer:
         """
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(
-            tempfile.mkdtemp(prefix="kuemmerer-synapse-")
-            if data_dir is None
-            else data_dir
+            tempfile.mkdtemp(prefix="kuemmerer-synapse-") if data_dir is None else data_dir
         ).resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.data_dir / "homeserver.yaml"
@@ -591,9 +576,7 @@ class SynapseServer:
             assert self._process is not None
             code = self._process.poll()
             if code is not None:
-                raise SynapseError(
-                    f"Synapse exited with code {code} during startup\n{self._logs()}"
-                )
+                raise SynapseError(f"Synapse exited with code {code} during startup\n{self._logs()}")
             try:
                 with urllib.request.urlopen(url, timeout=2.0) as response:
                     if response.status == 200:
@@ -602,8 +585,7 @@ class SynapseServer:
                 pass  # Not listening yet (connection refused) or still booting.
             if time.monotonic() > deadline:
                 raise SynapseError(
-                    f"Synapse did not answer {url} within"
-                    f" {self._startup_timeout:.0f}s\n{self._logs()}"
+                    f"Synapse did not answer {url} within {self._startup_timeout:.0f}s\n{self._logs()}"
                 )
             time.sleep(0.05)
 
@@ -689,9 +671,7 @@ class SynapseServer:
 
     # ----------------------------------------------------------------- users
 
-    def _admin_request(
-        self, path: str, body: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def _admin_request(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """GET (or POST ``body`` as JSON) to this server and decode the JSON reply.
 
         Raises:
@@ -710,15 +690,11 @@ class SynapseServer:
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")
             exc.close()
-            raise SynapseError(
-                f"{request.method} {path} -> {exc.code}: {detail}"
-            ) from None
+            raise SynapseError(f"{request.method} {path} -> {exc.code}: {detail}") from None
         except urllib.error.URLError as exc:
             raise SynapseError(f"{request.method} {path} failed: {exc.reason}") from exc
 
-    def register_user(
-        self, localpart: str, password: str, admin: bool = False
-    ) -> tuple[str, str]:
+    def register_user(self, localpart: str, password: str, admin: bool = False) -> tuple[str, str]:
         """Create a user via the shared-secret admin registration API.
 
         Works although ``enable_registration`` is false. Blocking (urllib);
@@ -755,9 +731,7 @@ class SynapseServer:
         self._passwords[localpart] = password
         return str(reply["user_id"]), str(reply["access_token"])
 
-    async def aregister_user(
-        self, localpart: str, password: str, admin: bool = False
-    ) -> tuple[str, str]:
+    async def aregister_user(self, localpart: str, password: str, admin: bool = False) -> tuple[str, str]:
         """Async :meth:`register_user` (runs it in a worker thread)."""
         return await asyncio.to_thread(self.register_user, localpart, password, admin)
 
@@ -795,9 +769,7 @@ class SynapseServer:
         if password is None:
             password = secrets.token_urlsafe(16)
             await self.aregister_user(localpart, password)
-        store_path = (
-            self.data_dir / "nio-stores" / f"{localpart}-{uuid.uuid4().hex[:8]}"
-        )
+        store_path = self.data_dir / "nio-stores" / f"{localpart}-{uuid.uuid4().hex[:8]}"
         store_path.mkdir(parents=True)
         client = nio.AsyncClient(
             self.base_url,

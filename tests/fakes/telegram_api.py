@@ -81,20 +81,14 @@ _LOGGER = logging.getLogger(__name__)
 
 JSONDict: TypeAlias = dict[str, Any]
 ChatType: TypeAlias = Literal["private", "group", "supergroup", "channel"]
-ChatMemberStatus: TypeAlias = Literal[
-    "creator", "administrator", "member", "restricted", "left", "kicked"
-]
+ChatMemberStatus: TypeAlias = Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
 
 _CHAT_TYPES: Final = frozenset({"private", "group", "supergroup", "channel"})
-_MEMBER_STATUSES: Final = frozenset(
-    {"creator", "administrator", "member", "restricted", "left", "kicked"}
-)
+_MEMBER_STATUSES: Final = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
 
 #: Update types Telegram delivers when ``allowed_updates`` was never set or
 #: set to an empty list: everything except these three.
-_NOT_DELIVERED_BY_DEFAULT: Final = frozenset(
-    {"chat_member", "message_reaction", "message_reaction_count"}
-)
+_NOT_DELIVERED_BY_DEFAULT: Final = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 # Bot API limits the fake enforces because exceeding them is a classic
 # production-only failure.
@@ -116,8 +110,7 @@ _NOT_MODIFIED: Final = (
     "markup are exactly the same as a current content and reply markup of the message"
 )
 _CONFLICT_OTHER_POLL: Final = (
-    "Conflict: terminated by other getUpdates request; make sure that only one bot "
-    "instance is running"
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
 _CONFLICT_WEBHOOK: Final = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
@@ -688,9 +681,7 @@ class _TelegramHtmlParser(HTMLParser):
             )
         self._stack.pop()
         if top.entity is not None and self._length > top.offset:
-            self.entities.append(
-                {**top.entity, "offset": top.offset, "length": self._length - top.offset}
-            )
+            self.entities.append({**top.entity, "offset": top.offset, "length": self._length - top.offset})
 
     def handle_data(self, data: str) -> None:
         self._parts.append(data)
@@ -699,9 +690,7 @@ class _TelegramHtmlParser(HTMLParser):
     def close(self) -> None:
         super().close()
         if self._stack:
-            raise self._fail(
-                f'Can\'t find end tag corresponding to start tag "{self._stack[-1].tag}"'
-            )
+            raise self._fail(f'Can\'t find end tag corresponding to start tag "{self._stack[-1].tag}"')
 
 
 def _parse_html(source: str, users: Mapping[int, FakeUser]) -> tuple[str, list[JSONDict]]:
@@ -709,8 +698,7 @@ def _parse_html(source: str, users: Mapping[int, FakeUser]) -> tuple[str, list[J
     if stray is not None:
         offset = len(source[: stray.start()].encode("utf-8"))
         raise _bad_request(
-            f'can\'t parse entities: Unsupported start tag "{stray.group(1)}" '
-            f"at byte offset {offset}"
+            f'can\'t parse entities: Unsupported start tag "{stray.group(1)}" at byte offset {offset}'
         )
     parser = _TelegramHtmlParser(source, users)
     parser.feed(source)
@@ -819,9 +807,7 @@ class FakeTelegramServer:
         self._file_numbers = itertools.count(1)
 
         self.calls: list[RecordedCall] = []
-        self.allowed_updates: list[str] | None = (
-            list(allowed_updates) if allowed_updates else None
-        )
+        self.allowed_updates: list[str] | None = list(allowed_updates) if allowed_updates else None
         self.dropped_updates: list[JSONDict] = []
         self.webhook: JSONDict | None = None
         self.callback_answers: dict[str, JSONDict] = {}
@@ -1024,9 +1010,7 @@ class FakeTelegramServer:
         else:
             self._chats.pop(chat_id, None)
 
-    def block_private(
-        self, user_id: int, description: str = _FORBIDDEN_CANT_INITIATE
-    ) -> None:
+    def block_private(self, user_id: int, description: str = _FORBIDDEN_CANT_INITIATE) -> None:
         """Make sending to the user's private chat answer 403.
 
         Args:
@@ -1040,9 +1024,7 @@ class FakeTelegramServer:
         """Undo :meth:`block_private`."""
         self._private_chat(user_id).blocked_description = None
 
-    def set_admins(
-        self, chat_id: int, user_ids: Sequence[int], *, creator_id: int | None = None
-    ) -> None:
+    def set_admins(self, chat_id: int, user_ids: Sequence[int], *, creator_id: int | None = None) -> None:
         """Define the chat's administrators (may include the bot's id).
 
         Former administrators not listed become plain members.
@@ -1159,9 +1141,7 @@ class FakeTelegramServer:
         message = self._new_message(chat, self._require_user(user_id), fields)
         return self.inject_update({"message": message})
 
-    def inject_new_members(
-        self, chat_id: int, user_ids: Sequence[int], by_user_id: int
-    ) -> JSONDict:
+    def inject_new_members(self, chat_id: int, user_ids: Sequence[int], by_user_id: int) -> JSONDict:
         """Inject a service message announcing new chat members.
 
         Args:
@@ -1183,9 +1163,7 @@ class FakeTelegramServer:
         )
         return self.inject_update({"message": message})
 
-    def inject_left_member(
-        self, chat_id: int, user_id: int, by_user_id: int | None = None
-    ) -> JSONDict:
+    def inject_left_member(self, chat_id: int, user_id: int, by_user_id: int | None = None) -> JSONDict:
         """Inject a service message announcing that a member left (or was removed).
 
         Args:
@@ -1253,14 +1231,10 @@ class FakeTelegramServer:
         """
         if chat_id not in self._chats and chat_id in self._users:
             self._private_chat(chat_id)
-        payload = self._member_update(
-            chat_id, self.bot_user.id, old_status, new_status, by_user_id
-        )
+        payload = self._member_update(chat_id, self.bot_user.id, old_status, new_status, by_user_id)
         return self.inject_update({"my_chat_member": payload})
 
-    def inject_callback_query(
-        self, chat_id: int, user_id: int, message_id: int, data: str
-    ) -> JSONDict:
+    def inject_callback_query(self, chat_id: int, user_id: int, message_id: int, data: str) -> JSONDict:
         """Inject a button press on an inline keyboard.
 
         Args:
@@ -1290,9 +1264,7 @@ class FakeTelegramServer:
         }
         return self.inject_update({"callback_query": query})
 
-    def inject_poll_answer(
-        self, poll_id: str, user_id: int, option_ids: Sequence[int]
-    ) -> JSONDict:
+    def inject_poll_answer(self, poll_id: str, user_id: int, option_ids: Sequence[int]) -> JSONDict:
         """Inject a vote in a poll the bot sent and update the counts.
 
         An empty ``option_ids`` retracts the user's vote.
@@ -1316,9 +1288,7 @@ class FakeTelegramServer:
         if poll["is_closed"]:
             raise ValueError(f"poll {poll_id} is closed")
         options = list(option_ids)
-        if any(not 0 <= i < len(poll["options"]) for i in options) or len(set(options)) != len(
-            options
-        ):
+        if any(not 0 <= i < len(poll["options"]) for i in options) or len(set(options)) != len(options):
             raise ValueError(f"invalid option ids {options} for poll {poll_id}")
         if len(options) > 1 and not poll["allows_multiple_answers"]:
             raise ValueError(f"poll {poll_id} does not allow multiple answers")
@@ -1400,9 +1370,7 @@ class FakeTelegramServer:
         """Copies of the queued, not yet confirmed updates."""
         return copy.deepcopy(self._updates)
 
-    def get_commands(
-        self, scope: Mapping[str, Any] | None = None, language_code: str = ""
-    ) -> list[JSONDict]:
+    def get_commands(self, scope: Mapping[str, Any] | None = None, language_code: str = "") -> list[JSONDict]:
         """Return the commands set for a scope and language (empty if none).
 
         Args:
@@ -1453,9 +1421,7 @@ class FakeTelegramServer:
             TimeoutError: With the texts seen so far, if too few arrived.
         """
         try:
-            await self._changes.wait_for(
-                lambda: self._sent_count(chat_id) >= count, timeout
-            )
+            await self._changes.wait_for(lambda: self._sent_count(chat_id) >= count, timeout)
         except TimeoutError:
             seen = [m.get("text", m.get("caption")) for m in self.sent_messages(chat_id)]
             raise TimeoutError(
@@ -1464,9 +1430,7 @@ class FakeTelegramServer:
             ) from None
         return self.sent_messages(chat_id)
 
-    async def wait_for_calls(
-        self, method: str, count: int = 1, timeout: float = 5.0
-    ) -> list[RecordedCall]:
+    async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
         """Wait until ``method`` has been called at least ``count`` times.
 
         Args:
@@ -1552,9 +1516,7 @@ class FakeTelegramServer:
                 self.internal_errors.append(exc)
                 response = self._error_response(500, f"Internal Server Error: {exc!r}")
             else:
-                response = web.json_response(
-                    {"ok": True, "result": result}, dumps=_dumps
-                )
+                response = web.json_response({"ok": True, "result": result}, dumps=_dumps)
         self._notify()
         if isinstance(fault, Drop):
             return self._drop(request)
@@ -1565,17 +1527,13 @@ class FakeTelegramServer:
         stored = next((f for f in self.files.values() if f.file_path == path), None)
         if stored is None or stored.data is None:
             return self._error_response(404, "Not Found")
-        return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
-        )
+        return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
 
     async def _handle_unknown_path(self, request: web.Request) -> web.StreamResponse:
         return self._error_response(404, "Not Found")
 
     async def _read_params(self, request: web.Request) -> JSONDict:
-        params: JSONDict = {
-            key: _decode_form_value(key, value) for key, value in request.query.items()
-        }
+        params: JSONDict = {key: _decode_form_value(key, value) for key, value in request.query.items()}
         if not request.body_exists:
             return params
         if request.content_type == "application/json":
@@ -1592,9 +1550,7 @@ class FakeTelegramServer:
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    params[key] = UploadedFile(
-                        key, value.filename, value.content_type, value.file.read()
-                    )
+                    params[key] = UploadedFile(key, value.filename, value.content_type, value.file.read())
                 elif isinstance(value, str):
                     params[key] = _decode_form_value(key, value)
         return params
@@ -1676,9 +1632,7 @@ class FakeTelegramServer:
             return self._private_chat(chat_id)
         return self._require_chat(chat_id)
 
-    def _new_message(
-        self, chat: FakeChat, sender: FakeUser, fields: Mapping[str, Any]
-    ) -> JSONDict:
+    def _new_message(self, chat: FakeChat, sender: FakeUser, fields: Mapping[str, Any]) -> JSONDict:
         message: JSONDict = {
             "message_id": chat.next_message_id,
             "from": sender.to_api(),
@@ -1742,9 +1696,7 @@ class FakeTelegramServer:
         chat: FakeChat | None = None
         if isinstance(raw, str) and raw.startswith("@"):
             wanted = raw[1:].lower()
-            chat = next(
-                (c for c in self._chats.values() if (c.username or "").lower() == wanted), None
-            )
+            chat = next((c for c in self._chats.values() if (c.username or "").lower() == wanted), None)
         else:
             try:
                 chat_id = int(raw)
@@ -2034,8 +1986,7 @@ class FakeTelegramServer:
             raise _bad_request("poll question must be non-empty")
         raw_options = _json_param(params.get("options") or [], "options")
         texts = [
-            str(option.get("text", "")) if isinstance(option, dict) else str(option)
-            for option in raw_options
+            str(option.get("text", "")) if isinstance(option, dict) else str(option) for option in raw_options
         ]
         if len(texts) < _MIN_POLL_OPTIONS:
             raise _bad_request("poll must have at least 2 option")
@@ -2127,9 +2078,7 @@ class FakeTelegramServer:
         return copy.deepcopy(message)
 
     @_api_method("editMessageReplyMarkup")
-    async def _edit_message_reply_markup(
-        self, params: JSONDict, call: RecordedCall
-    ) -> JSONDict | bool:
+    async def _edit_message_reply_markup(self, params: JSONDict, call: RecordedCall) -> JSONDict | bool:
         markup = self._inline_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
@@ -2153,9 +2102,7 @@ class FakeTelegramServer:
     async def _answer_callback_query(self, params: JSONDict, call: RecordedCall) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self._open_callback_queries:
-            raise _bad_request(
-                "query is too old and response timeout expired or query ID is invalid"
-            )
+            raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         # A query can be answered only once.
         self._open_callback_queries.discard(query_id)
         self.callback_answers[query_id] = dict(params)
@@ -2170,9 +2117,7 @@ class FakeTelegramServer:
         return self._member_object(user, self._status_of(chat, user.id))
 
     @_api_method("getChatAdministrators")
-    async def _get_chat_administrators(
-        self, params: JSONDict, call: RecordedCall
-    ) -> list[JSONDict]:
+    async def _get_chat_administrators(self, params: JSONDict, call: RecordedCall) -> list[JSONDict]:
         chat = self._resolve_chat(params.get("chat_id"), sending=False)
         if chat.type == "private":
             raise _bad_request("there are no administrators in the private chat")
@@ -2229,16 +2174,12 @@ class FakeTelegramServer:
             if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
         key = self._commands_key(params.get("scope"), params.get("language_code"))
-        self.my_commands[key] = [
-            {"command": c["command"], "description": c["description"]} for c in commands
-        ]
+        self.my_commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
         return True
 
     @_api_method("deleteMyCommands")
     async def _delete_my_commands(self, params: JSONDict, call: RecordedCall) -> bool:
-        self.my_commands.pop(
-            self._commands_key(params.get("scope"), params.get("language_code")), None
-        )
+        self.my_commands.pop(self._commands_key(params.get("scope"), params.get("language_code")), None)
         return True
 
     @_api_method("getMyCommands")

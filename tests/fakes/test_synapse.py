@@ -55,9 +55,7 @@ def strict_config() -> nio.AsyncClientConfig:
     return nio.AsyncClientConfig(max_limit_exceeded=0)
 
 
-async def paginate_back(
-    client: nio.AsyncClient, room_id: str, start: str, end: str | None
-) -> list[str]:
+async def paginate_back(client: nio.AsyncClient, room_id: str, start: str, end: str | None) -> list[str]:
     """Return message bodies between ``end`` and ``start``, oldest first."""
     bodies: list[str] = []
     token = start
@@ -72,9 +70,7 @@ async def paginate_back(
     return bodies
 
 
-async def receive_bodies(
-    client: nio.AsyncClient, room_id: str, count: int
-) -> list[str]:
+async def receive_bodies(client: nio.AsyncClient, room_id: str, count: int) -> list[str]:
     """Sync until ``count`` new text messages arrived in ``room_id``.
 
     Synapse returns only the last few events per sync (``limited``
@@ -91,14 +87,9 @@ async def receive_bodies(
         room = response.rooms.join.get(room_id)
         if room is None:
             continue
-        batch = [
-            e.body for e in room.timeline.events if isinstance(e, nio.RoomMessageText)
-        ]
+        batch = [e.body for e in room.timeline.events if isinstance(e, nio.RoomMessageText)]
         if room.timeline.limited:
-            batch = (
-                await paginate_back(client, room_id, room.timeline.prev_batch, since)
-                + batch
-            )
+            batch = await paginate_back(client, room_id, room.timeline.prev_batch, since) + batch
         received.extend(batch)
     return received
 
@@ -193,9 +184,7 @@ async def test_burst_sync_and_restart(server: SynapseServer) -> None:
 
             expected = [f"message {i}" for i in range(MESSAGE_COUNT)]
             for body in expected:
-                sent = await a.room_send(
-                    room_id, "m.room.message", {"msgtype": "m.text", "body": body}
-                )
+                sent = await a.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
                 # With max_limit_exceeded=0 a 429 comes back as RoomSendError.
                 assert isinstance(sent, nio.RoomSendResponse), sent
 

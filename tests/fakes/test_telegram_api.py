@@ -67,9 +67,7 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 @pytest_asyncio.fixture
 async def bot(server: FakeTelegramServer) -> AsyncIterator[telegram.Bot]:
     """An initialised PTB bot talking to the fake."""
-    ptb_bot = telegram.Bot(
-        server.token, base_url=server.base_url, base_file_url=server.base_file_url
-    )
+    ptb_bot = telegram.Bot(server.token, base_url=server.base_url, base_file_url=server.base_file_url)
     async with ptb_bot:
         yield ptb_bot
 
@@ -97,8 +95,10 @@ async def test_send_message_with_html_and_inline_keyboard(
     server: FakeTelegramServer, bot: telegram.Bot
 ) -> None:
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Ja", callback_data="vote:yes")],
-         [InlineKeyboardButton("Website", url="https://example.org")]]
+        [
+            [InlineKeyboardButton("Ja", callback_data="vote:yes")],
+            [InlineKeyboardButton("Website", url="https://example.org")],
+        ]
     )
 
     message = await bot.send_message(
@@ -146,9 +146,7 @@ async def test_html_and_limits_are_enforced_like_telegram(
         await bot.send_message(
             GROUP,
             "zu lang",
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton("x", callback_data="d" * 65)]]
-            ),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]]),
         )
 
     assert server.sent_messages() == []
@@ -187,16 +185,16 @@ async def test_get_updates_offset_confirms_updates_for_good(
 
     # Without offset nothing is confirmed: the same updates come again.
     assert [u.update_id for u in await bot.get_updates()] == [
-        first["update_id"], second["update_id"], third["update_id"]
+        first["update_id"],
+        second["update_id"],
+        third["update_id"],
     ]
     assert len(await bot.get_updates()) == 3
 
     confirmed = await bot.get_updates(offset=second["update_id"])
     assert [u.message.text for u in confirmed if u.message] == ["zwei", "drei"]
     # The first update is gone even for a later call without offset.
-    assert [u.update_id for u in await bot.get_updates()] == [
-        second["update_id"], third["update_id"]
-    ]
+    assert [u.update_id for u in await bot.get_updates()] == [second["update_id"], third["update_id"]]
     assert [u.update_id for u in await bot.get_updates(limit=1)] == [second["update_id"]]
 
     assert await bot.get_updates(offset=third["update_id"] + 1) == ()
@@ -204,9 +202,7 @@ async def test_get_updates_offset_confirms_updates_for_good(
     await server.wait_for_updates_consumed(timeout=TIMEOUT)
 
 
-async def test_long_poll_is_woken_by_injected_message(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_long_poll_is_woken_by_injected_message(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=30))
     await server.wait_for_calls("getUpdates", timeout=TIMEOUT)
@@ -248,9 +244,7 @@ async def test_allowed_updates_are_persisted_and_filter_injections(
     assert [u.chat_member is not None for u in updates] == [True, False]  # member, message
     assert updates[0].chat_member is not None
     assert updates[0].chat_member.new_chat_member.status == "left"
-    assert [u.get("callback_query") is not None for u in server.dropped_updates] == [
-        False, True
-    ]
+    assert [u.get("callback_query") is not None for u in server.dropped_updates] == [False, True]
 
 
 async def test_second_poller_terminates_the_first_with_conflict(
@@ -285,9 +279,7 @@ async def test_webhook_blocks_get_updates_until_deleted(
 # ---------------------------------------------------------------- methods
 
 
-async def test_poll_roundtrip_with_answers_and_stop(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_poll_roundtrip_with_answers_and_stop(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     message = await bot.send_poll(
         GROUP, "Treffen am Dienstag?", ["Ja", "Nein", "Enthaltung"], is_anonymous=False
     )
@@ -301,9 +293,7 @@ async def test_poll_roundtrip_with_answers_and_stop(
     server.inject_poll_answer(poll_id, BOB, [0])  # changed the vote
     updates = await bot.get_updates()
     answers = [u.poll_answer for u in updates if u.poll_answer]
-    assert [(a.user.id, a.option_ids) for a in answers if a.user] == [
-        (ALICE, (0,)), (BOB, (1,)), (BOB, (0,))
-    ]
+    assert [(a.user.id, a.option_ids) for a in answers if a.user] == [(ALICE, (0,)), (BOB, (1,)), (BOB, (0,))]
 
     stopped = await bot.stop_poll(GROUP, message.message_id)
     assert stopped.is_closed
@@ -316,10 +306,8 @@ async def test_poll_roundtrip_with_answers_and_stop(
         server.inject_poll_answer(poll_id, CAROL, [2])
 
 
-async def test_send_document_with_bytes_then_download(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
-    content = "Protokoll der AG Garten\n".encode() * 100
+async def test_send_document_with_bytes_then_download(server: FakeTelegramServer, bot: telegram.Bot) -> None:
+    content = b"Protokoll der AG Garten\n" * 100
 
     message = await bot.send_document(
         GROUP, content, filename="protokoll.txt", caption=" <b>Protokoll</b> ", parse_mode="HTML"
@@ -355,9 +343,7 @@ async def test_send_photo_with_bytes(server: FakeTelegramServer, bot: telegram.B
     assert server.sent_messages(ALICE)[0]["photo"][0]["file_id"] == message.photo[0].file_id
 
 
-async def test_chat_administrators_and_member_status(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_chat_administrators_and_member_status(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     server.set_admins(GROUP, [ALICE, server.bot_user.id], creator_id=BOB)
 
     owner, *admins = await bot.get_chat_administrators(GROUP)
@@ -381,9 +367,7 @@ async def test_chat_administrators_and_member_status(
         await bot.get_chat_administrators(ALICE)
 
 
-async def test_edit_message_and_callback_query(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_edit_message_and_callback_query(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok")]])
     message = await bot.send_message(GROUP, "Bitte bestätigen", reply_markup=keyboard)
 
@@ -407,9 +391,7 @@ async def test_edit_message_and_callback_query(
     with pytest.raises(BadRequest, match="(?i)Message is not modified"):
         await bot.edit_message_text("Bestätigt", GROUP, message.message_id)
 
-    restored = await bot.edit_message_reply_markup(
-        GROUP, message.message_id, reply_markup=keyboard
-    )
+    restored = await bot.edit_message_reply_markup(GROUP, message.message_id, reply_markup=keyboard)
     assert isinstance(restored, telegram.Message)
     assert restored.reply_markup == keyboard
     assert server.sent_messages(GROUP)[0]["text"] == "Bestätigt"
@@ -447,9 +429,7 @@ async def test_commands_chat_action_get_chat_and_leave_chat(
         await bot.send_message(GROUP, "noch da?")
 
 
-async def test_injected_service_updates_deserialise(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_injected_service_updates_deserialise(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     await bot.get_updates(allowed_updates=Update.ALL_TYPES)
     original = server.inject_message(GROUP, ALICE, "Frage")["message"]
     server.inject_message(GROUP, BOB, "Antwort", reply_to_message_id=original["message_id"])
@@ -482,9 +462,7 @@ async def test_injected_service_updates_deserialise(
     assert private.entities[0].type == "bot_command"
 
 
-async def test_unknown_chats_and_blocked_users(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_unknown_chats_and_blocked_users(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     server.block_private(ALICE)
     with pytest.raises(Forbidden, match="bot can't initiate conversation with a user"):
         await bot.send_message(ALICE, "Hallo")
@@ -509,9 +487,7 @@ async def test_unknown_chats_and_blocked_users(
 # ---------------------------------------------------------------- faults
 
 
-async def test_retry_after_surfaces_as_ptb_retry_after(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_retry_after_surfaces_as_ptb_retry_after(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     server.fail_next("sendMessage", 1, fake.RetryAfter(7))
 
     with pytest.raises(telegram.error.RetryAfter) as caught:
@@ -523,9 +499,7 @@ async def test_retry_after_surfaces_as_ptb_retry_after(
     assert [c.status for c in server.calls_to("sendMessage")] == [429, 200]
 
 
-async def test_bad_gateway_surfaces_as_network_error(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_bad_gateway_surfaces_as_network_error(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     server.fail_next("getChat", 2, fake.ServerError(502))
 
     for _ in range(2):
@@ -563,9 +537,7 @@ async def test_slow_answer_times_out_client_but_is_processed(
     assert message["text"] == "langsam"
 
 
-async def test_api_error_fault_and_wildcard(
-    server: FakeTelegramServer, bot: telegram.Bot
-) -> None:
+async def test_api_error_fault_and_wildcard(server: FakeTelegramServer, bot: telegram.Bot) -> None:
     server.fail_next("*", 1, fake.ApiError(400, "Bad Request: something odd"))
     server.fail_next("getChat", 1, fake.RetryAfter(1))
 
@@ -588,9 +560,7 @@ async def test_wire_format_with_a_raw_http_client(server: FakeTelegramServer) ->
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as http:
         async with http.post(f"{base}/noSuchMethod") as response:
             assert response.status == 404
-            assert await response.json() == {
-                "ok": False, "error_code": 404, "description": "Not Found"
-            }
+            assert await response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
 
         # JSON body with chat_id as a string, method name in another case.
         payload = {"chat_id": str(GROUP), "text": "42"}
@@ -689,9 +659,7 @@ async def test_application_polls_handles_and_replies(server: FakeTelegramServer)
     try:
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
+        await app.updater.start_polling(poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES)
         update = server.inject_message(GROUP, ALICE, "Hallo Bot")
 
         [reply] = await server.wait_for_messages(GROUP, 1, timeout=TIMEOUT)

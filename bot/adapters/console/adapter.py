@@ -231,7 +231,12 @@ class ConsoleAdapter:
         for line in lines[1:]:
             self._print(f"  {line}")
         for row in message.buttons:
-            self._print("  " + "  ".join(f"[{b.label}] → {b.command or b.url or '/start ' + str(b.start_payload)}" for b in row))
+            self._print(
+                "  "
+                + "  ".join(
+                    f"[{b.label}] → {b.command or b.url or '/start ' + str(b.start_payload)}" for b in row
+                )
+            )
         return SentMessage(message.chat, str(number))
 
     # Helpers -----------------------------------------------------------------------------------

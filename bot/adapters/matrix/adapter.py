@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -30,6 +32,7 @@ from nio import (
     WhoamiResponse,
 )
 from nio.api import RoomPreset
+from nio.crypto import ENCRYPTION_ENABLED
 
 from bot.adapters.matrix.convert import (
     POLL_RESPONSE_TYPES,
@@ -94,8 +97,20 @@ class MatrixAdapter:
         self.config = config
         self.user_id = config.user_id
         # nio must not hide rate limits or outages: the outbox and the sync loop retry themselves.
-        client_config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, request_timeout=45)
-        self.client = AsyncClient(config.homeserver, config.user_id, config=client_config)
+        # With the e2e extra (libolm) installed, keys live in a persistent store next to the data.
+        self.encryption = ENCRYPTION_ENABLED and config.encryption == "auto"
+        client_config = AsyncClientConfig(
+            max_limit_exceeded=0,
+            max_timeouts=0,
+            request_timeout=45,
+            encryption_enabled=self.encryption,
+            store_sync_tokens=False,
+        )
+        store = ""
+        if self.encryption:
+            Path(config.store_path).mkdir(parents=True, exist_ok=True)
+            store = config.store_path
+        self.client = AsyncClient(config.homeserver, config.user_id, store_path=store, config=client_config)
         self.messenger = MatrixMessenger(self.client, self.room_for, self._remember_buttons)
         self.next_batch: str | None = None
         self._dm_room: dict[str, str] = {}  # user id → direct room id
@@ -104,6 +119,7 @@ class MatrixAdapter:
         self._joined_at: dict[str, int] = {}  # room id → when we joined (ms), to skip history
         self._buttons: dict[str, dict[str, str]] = {}
         self._replaying = False
+        self._directs_changed = False
         self._saved_at = 0.0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -159,7 +175,8 @@ class MatrixAdapter:
                     self.client.user_id = self.user_id
                     who = await self.client.whoami()
                     if isinstance(who, WhoamiResponse):
-                        self.client.device_id = who.device_id or device_id
+                        # restore_login also opens the crypto store when encryption is on.
+                        self.client.restore_login(self.user_id, who.device_id or device_id or "", token)
                         break
                     if self.config.access_token or not self.config.password:
                         raise RuntimeError(f"matrix: access token rejected: {who.message}")
@@ -176,7 +193,7 @@ class MatrixAdapter:
                     await state.set(self._key("device_id"), response.device_id, now)
                     await state.set(self._key("access_token"), response.access_token, now)
                 break
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
                 log.warning("matrix: homeserver unreachable at login (%s); retry in %.0f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -199,6 +216,9 @@ class MatrixAdapter:
             now = self.app.clock.now()
             await state.set(self._key("next_batch"), self.next_batch or "", now)
             await state.set(self._key("last_events"), json.dumps(self._last_event), now)
+            if self._directs_changed:
+                await state.set(self._key("direct_rooms"), json.dumps(self._dm_room), now)
+                self._directs_changed = False
 
     # Syncing -----------------------------------------------------------------------------------
 
@@ -206,17 +226,39 @@ class MatrixAdapter:
         delay = 1.0
         while True:
             try:
-                response = await self.client.sync(timeout=timeout, since=self.next_batch, sync_filter=sync_filter)
+                response = await self.client.sync(
+                    timeout=timeout, since=self.next_batch, sync_filter=sync_filter
+                )
                 if isinstance(response, SyncResponse):
                     return response
-                log.warning("matrix: sync failed (%s %s); retry in %.0f s", response.status_code, response.message, delay)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+                log.warning(
+                    "matrix: sync failed (%s %s); retry in %.0f s",
+                    response.status_code,
+                    response.message,
+                    delay,
+                )
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
                 log.warning("matrix: homeserver unreachable (%s); retry in %.0f s", error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX)
 
+    async def _keys(self) -> None:
+        """Keep the device's encryption keys in shape (what nio's sync_forever does itself)."""
+        if not self.encryption:
+            return
+        try:
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            if self.client.should_query_keys:
+                await self.client.keys_query()
+            if self.client.should_claim_keys:
+                await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        except Exception:
+            log.exception("matrix: key maintenance failed; retried after the next sync")
+
     async def _sync_loop(self) -> None:
         while not self._stopping:
+            await self._keys()
             response = await self._sync_once(_filter(TIMELINE_LIMIT), timeout=self.config.sync_timeout_ms)
             try:
                 await self._process(response)
@@ -228,7 +270,7 @@ class MatrixAdapter:
             self._replaying = False
             # The position is saved every few seconds, not after every batch: events that had an
             # effect are remembered by id, so re-reading a few batches after a crash is harmless.
-            if time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS:
+            if self._directs_changed or time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS:
                 await self._save_position()
             self.synced.set()
 
@@ -251,7 +293,12 @@ class MatrixAdapter:
         """Drop the history in the first batch of a room just joined: everything up to our join."""
         for index in range(len(events) - 1, -1, -1):
             event = events[index]
-            if isinstance(event, RoomMemberEvent) and event.state_key == self.user_id and event.membership == "join":
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"  # not a later change of name or avatar
+            ):
                 return events[index + 1 :]
         return events
 
@@ -263,7 +310,9 @@ class MatrixAdapter:
         for _ in range(GAP_MAX_PAGES):
             if token is None:
                 break
-            page = await self.client.room_messages(room_id, start=token, direction=MessageDirection.back, limit=GAP_PAGE)
+            page = await self.client.room_messages(
+                room_id, start=token, direction=MessageDirection.back, limit=GAP_PAGE
+            )
             if not isinstance(page, RoomMessagesResponse):
                 log.error("matrix: could not fetch missed events in %s: %s", room_id, page.message)
                 break
@@ -283,7 +332,9 @@ class MatrixAdapter:
                 (
                     e.sender
                     for e in info.invite_state
-                    if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id and e.membership == "invite"
+                    if isinstance(e, InviteMemberEvent)
+                    and e.state_key == self.user_id
+                    and e.membership == "invite"
                 ),
                 None,
             )
@@ -302,7 +353,9 @@ class MatrixAdapter:
     def _may_invite(self, user_id: str) -> bool:
         allowed = self.config.allowed_inviters or [":" + self.user_id.split(":", 1)[1]]
         server = ":" + user_id.split(":", 1)[-1]
-        return any(user_id == entry or server == entry or server == ":" + entry.lstrip(":") for entry in allowed)
+        return any(
+            user_id == entry or server == entry or server == ":" + entry.lstrip(":") for entry in allowed
+        )
 
     def _forget_room(self, room_id: str) -> None:
         log.info("matrix: left or removed from %s", room_id)
@@ -339,7 +392,7 @@ class MatrixAdapter:
             return IncomingMessage(
                 chat=chat,
                 sender=sender,
-                text=strip_reply_fallback(event.body),
+                text=strip_reply_fallback(event.body) if quoted is not None else event.body,
                 message_id=event.event_id,
                 sender_is_admin=self._is_coordinator(room_id, event.sender),
                 reply_to=quoted,
@@ -364,7 +417,11 @@ class MatrixAdapter:
                 return None
             sender = user_ref(event.sender, room.user_name(event.sender) if room else None)
             return IncomingMessage(
-                self._chat(room_id), sender, command, event.event_id, self._is_coordinator(room_id, event.sender)
+                self._chat(room_id),
+                sender,
+                command,
+                event.event_id,
+                self._is_coordinator(room_id, event.sender),
             )
         if isinstance(event, UnknownEvent) and event.type in POLL_RESPONSE_TYPES:
             answer = poll_answer(event.source)
@@ -372,20 +429,41 @@ class MatrixAdapter:
                 return None
             poll_id, options = answer
             return PollAnswered(Platform.MATRIX, poll_id, user_ref(event.sender, None), options)
-        if isinstance(event, MegolmEvent | RoomEncryptionEvent):
+        if isinstance(event, MegolmEvent):
+            if self.encryption:
+                # Keys for this message are missing; ask the sender's devices for them.
+                with contextlib.suppress(Exception):
+                    await self.client.request_room_key(event)
+            else:
+                await self._encrypted_notice(room_id)
+        elif isinstance(event, RoomEncryptionEvent) and not self.encryption:
             await self._encrypted_notice(room_id)
         return None
 
     def _chat(self, room_id: str) -> ChatRef:
+        """The core chat for a room: a direct chat while only the bot and one person are in it."""
         room = self.client.rooms.get(room_id)
         title = room.display_name if room else None
-        direct_with = self._room_dm.get(room_id)
-        if direct_with is None and room is not None and not room.name and not room.canonical_alias:
+        direct_with = None
+        if room is not None:
             others = [u for u in room.users if u != self.user_id]
-            if room.member_count <= 2 and len(others) == 1:
+            # A room is a direct chat only while it has exactly one other member: once a third
+            # person joins, private messages must no longer go there.
+            if len(others) == 1 and (room_id in self._room_dm or not (room.name or room.canonical_alias)):
                 direct_with = others[0]
-                self._dm_room.setdefault(direct_with, room_id)
-                self._room_dm[room_id] = direct_with
+        known = self._room_dm.get(room_id)
+        if direct_with is None and known is not None:
+            self._room_dm.pop(room_id, None)
+            if self._dm_room.get(known) == room_id:
+                self._dm_room.pop(known, None)
+            self._directs_changed = True
+        elif direct_with is not None and room_id not in self._room_dm:
+            self._room_dm[room_id] = direct_with
+            current = self._dm_room.get(direct_with)
+            if current is None or current not in self.client.rooms:
+                # A second direct room with the same person does not replace a working first one.
+                self._dm_room[direct_with] = room_id
+            self._directs_changed = True
         return chat_ref(room_id, direct_with=direct_with, title=title)
 
     def _is_coordinator(self, room_id: str, user_id: str) -> bool:
@@ -419,7 +497,9 @@ class MatrixAdapter:
     async def _remember_buttons(self, event_id: str, keys: dict[str, str]) -> None:
         self._buttons[event_id] = keys
         async with self.app.db.transaction() as session:
-            await StateRepository(session).set(f"{self._key('buttons')}:{event_id}", json.dumps(keys), self.app.clock.now())
+            await StateRepository(session).set(
+                f"{self._key('buttons')}:{event_id}", json.dumps(keys), self.app.clock.now()
+            )
 
     async def _buttons_of(self, event_id: str) -> dict[str, str]:
         if event_id not in self._buttons:
@@ -435,7 +515,9 @@ class MatrixAdapter:
         room_id = self._dm_room.get(chat_id)
         if room_id is not None and room_id in self.client.rooms:
             return room_id
-        response = await self.client.room_create(is_direct=True, invite=[chat_id], preset=RoomPreset.trusted_private_chat)
+        response = await self.client.room_create(
+            is_direct=True, invite=[chat_id], preset=RoomPreset.trusted_private_chat
+        )
         if not isinstance(response, RoomCreateResponse):
             from bot.adapters.matrix.messenger import _error
 
@@ -444,7 +526,9 @@ class MatrixAdapter:
         self._dm_room[chat_id] = room_id
         self._room_dm[room_id] = chat_id
         async with self.app.db.transaction() as session:
-            await StateRepository(session).set(self._key("direct_rooms"), json.dumps(self._dm_room), self.app.clock.now())
+            await StateRepository(session).set(
+                self._key("direct_rooms"), json.dumps(self._dm_room), self.app.clock.now()
+            )
         await self._mark_direct(chat_id, room_id)
         return room_id
 
@@ -463,7 +547,7 @@ class MatrixAdapter:
             async with await self.client.send("PUT", path, json.dumps(current), headers=headers) as response:
                 if response.status != 200:
                     log.warning("matrix: could not update m.direct: HTTP %s", response.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
             log.warning("matrix: could not update m.direct: %s", error)
 
     def private_chat(self, user_id: str) -> ChatRef:

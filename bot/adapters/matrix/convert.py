@@ -11,10 +11,14 @@ POLL_RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
 
 def reply_target(source: dict[str, Any]) -> str | None:
     """The event id a message replies to (``m.relates_to`` → ``m.in_reply_to``), if any."""
-    relates = source.get("content", {}).get("m.relates_to") or {}
-    in_reply_to = relates.get("m.in_reply_to") or {}
-    target = in_reply_to.get("event_id")
+    # Content comes from other clients: anything of the wrong shape means "no reply".
+    relates = _mapping(_mapping(source.get("content")).get("m.relates_to"))
+    target = _mapping(relates.get("m.in_reply_to")).get("event_id")
     return target if isinstance(target, str) else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -52,15 +56,16 @@ def poll_answer(source: dict[str, Any]) -> tuple[str, tuple[int, ...]] | None:
     Both the unstable MSC3381 form and the stable ``m.poll.response`` form are read; our polls
     use the option indices as answer ids.
     """
-    content = source.get("content", {})
-    relates = content.get("m.relates_to") or {}
-    poll_id = relates.get("event_id")
+    content = _mapping(source.get("content"))
+    poll_id = _mapping(content.get("m.relates_to")).get("event_id")
     if not isinstance(poll_id, str):
         return None
-    answers = (content.get("org.matrix.msc3381.poll.response") or {}).get("answers")
+    answers = _mapping(content.get("org.matrix.msc3381.poll.response")).get("answers")
     if answers is None:
         answers = content.get("m.selections")
     if not isinstance(answers, list):
         return None
-    chosen = tuple(int(a) for a in answers if isinstance(a, str) and a.isdigit())
+    chosen = tuple(
+        int(a) for a in answers if isinstance(a, str) and a.isascii() and a.isdecimal() and len(a) <= 3
+    )
     return poll_id, chosen

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -55,7 +54,9 @@ class MatrixMessenger:
 
     platform = Platform.MATRIX
 
-    def __init__(self, client: AsyncClient, resolve_room: ResolveRoom, remember_buttons: RememberButtons) -> None:
+    def __init__(
+        self, client: AsyncClient, resolve_room: ResolveRoom, remember_buttons: RememberButtons
+    ) -> None:
         self.client = client
         self.resolve_room = resolve_room
         self.remember_buttons = remember_buttons
@@ -90,7 +91,7 @@ class MatrixMessenger:
                 return SentMessage(message.chat, event_id)
             event_id = await self._send_text(room_id, message)
             return SentMessage(message.chat, event_id)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
+        except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
             raise TransientDeliveryError(f"network: {error!r}") from error
 
     async def close_poll(self, room_id: str, poll_event_id: str, text: str) -> None:
@@ -103,8 +104,13 @@ class MatrixMessenger:
         }
         await self._room_send(room_id, "org.matrix.msc3381.poll.end", content, None)
 
-    async def _room_send(self, room_id: str, event_type: str, content: dict[str, Any], txn: str | None) -> str:
-        response = await self.client.room_send(room_id, event_type, content, tx_id=txn)
+    async def _room_send(
+        self, room_id: str, event_type: str, content: dict[str, Any], txn: str | None
+    ) -> str:
+        # The bot trusts every device of the room's members (it has no one to verify them with).
+        response = await self.client.room_send(
+            room_id, event_type, content, tx_id=txn, ignore_unverified_devices=True
+        )
         if isinstance(response, RoomSendResponse):
             return response.event_id
         raise _error(response, "send")
@@ -148,7 +154,9 @@ class MatrixMessenger:
         content = {
             "org.matrix.msc3381.poll.start": {
                 "question": {"org.matrix.msc1767.text": poll.question, "body": poll.question},
-                "kind": "org.matrix.msc3381.poll.undisclosed" if poll.anonymous else "org.matrix.msc3381.poll.disclosed",
+                "kind": "org.matrix.msc3381.poll.undisclosed"
+                if poll.anonymous
+                else "org.matrix.msc3381.poll.disclosed",
                 "max_selections": len(poll.options) if poll.allows_multiple else 1,
                 "answers": [{"id": str(i), "org.matrix.msc1767.text": o} for i, o in enumerate(poll.options)],
             },

@@ -212,7 +212,9 @@ class TelegramAdapter:
         # Joins (of people and of the bot itself) arrive twice: as a service message and as a
         # chat_member / my_chat_member update. Only the first report counts.
         if isinstance(event, MemberJoined):
-            fresh = tuple(m for m in event.members if self._first_report(event.chat.external_id, m.external_id))
+            fresh = tuple(
+                m for m in event.members if self._first_report(event.chat.external_id, m.external_id)
+            )
             return MemberJoined(event.chat, fresh, event.timestamp) if fresh else None
         if isinstance(event, BotAdded):
             return event if self._first_report(event.chat.external_id, BOT_KEY) else None

@@ -48,7 +48,9 @@ def message_events(message: Message, bot_id: int) -> list[Event]:
         people = tuple(user_ref(u) for u in message.new_chat_members if u.id != bot_id)
         events: list[Event] = []
         if any(u.id == bot_id for u in message.new_chat_members):
-            events.append(BotAdded(chat, user_ref(message.from_user) if message.from_user else None, message.date))
+            events.append(
+                BotAdded(chat, user_ref(message.from_user) if message.from_user else None, message.date)
+            )
         if people:
             events.append(MemberJoined(chat, people, message.date))
         return events

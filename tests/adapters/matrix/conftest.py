@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import nio
 import pytest
@@ -42,14 +45,30 @@ class MatrixUser:
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}
         if reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-        response = await self.client.room_send(room_id, "m.room.message", content)
+        response = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
         assert isinstance(response, nio.RoomSendResponse), response
         return response.event_id
+
+    async def send_plain(self, room_id: str, event_type: str, content: dict[str, Any]) -> None:
+        """Send an event as is, even into an encrypted room (nio would encrypt it)."""
+        path = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/{quote(event_type)}/{uuid.uuid4().hex}"
+        headers = {"Authorization": f"Bearer {self.client.access_token}", "Content-Type": "application/json"}
+        async with await self.client.send("PUT", path, json.dumps(content), headers=headers) as response:
+            assert response.status == 200, await response.text()
 
     async def sync(self) -> nio.SyncResponse:
         since = self.client.next_batch
         response = await self.client.sync(timeout=500)
         assert isinstance(response, nio.SyncResponse), response
+        if self.client.olm is not None:  # what nio's sync_forever does for encrypted rooms
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            if self.client.should_query_keys:
+                await self.client.keys_query()
+            if self.client.should_claim_keys:
+                await self.client.keys_claim(self.client.get_users_for_key_claiming())
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
             if info.timeline.limited and since:
@@ -105,7 +124,9 @@ class MatrixUser:
         await self.wait_for(lambda: self.has_joined(room_id, user_id), f"{user_id} to join", timeout)
 
     async def create_room(self, *invite: str, **kwargs: Any) -> str:
-        response = await self.client.room_create(name=kwargs.pop("name", "AG Raum"), invite=list(invite), **kwargs)
+        response = await self.client.room_create(
+            name=kwargs.pop("name", "AG Raum"), invite=list(invite), **kwargs
+        )
         assert isinstance(response, nio.RoomCreateResponse), response
         await self.sync()
         return response.room_id
@@ -142,7 +163,9 @@ class RunningBot:
 
 @pytest.fixture
 async def matrix_bot(
-    synapse_server: SynapseServer, database: Database  # noqa: F811
+    synapse_server: SynapseServer,
+    database: Database,
+    tmp_path: Path,  # noqa: F811
 ) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
     """Factory for the bot on the shared homeserver (same account across restarts in a test)."""
     localpart = unique("kuemmerer")
@@ -161,6 +184,7 @@ async def matrix_bot(
             user_id=target.user_id(localpart),
             password=password,
             sync_timeout_ms=500,
+            store_path=str(tmp_path / "bot-crypto-store"),
             **settings,
         )
         app = Application(database, clock=SystemClock())

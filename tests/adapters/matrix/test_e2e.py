@@ -128,19 +128,31 @@ async def test_reaction_works_as_a_button(matrix_bot, people) -> None:
     assert "Seite 2 von 2" in bodies[before]
 
 
-async def test_encrypted_room_gets_one_notice(matrix_bot, people) -> None:
-    bot = await matrix_bot()
+async def test_encrypted_room_gets_one_notice_without_encryption_support(matrix_bot, people) -> None:
+    bot = await matrix_bot(encryption="off")
     anna = await people("anna")
-    encryption = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+    encryption = {
+        "type": "m.room.encryption",
+        "state_key": "",
+        "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+    }
     room = await anna.create_room(bot.user_id, initial_state=[encryption])
     await anna.wait_joined(room, bot.user_id)
     for _ in range(2):
-        fake = {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "device_id": "X", "sender_key": "k", "session_id": "s"}
-        await anna.client.room_send(room, "m.room.encrypted", fake)
+        fake = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgA",
+            "device_id": "X",
+            "sender_key": "k",
+            "session_id": "s",
+        }
+        await anna.send_plain(room, "m.room.encrypted", fake)
     bodies = await anna.wait_for_notices(room, 1)
     assert "verschlüsselt" in bodies[0]
-    await anna.command(room, "!hilfe")  # answered: the notice came only once
-    assert sum("verschlüsselt" in b for b in await anna.wait_for_notices(room, 2)) == 1
+    # An unencrypted command is still answered, and the notice came only once.
+    await anna.send_plain(room, "m.room.message", {"msgtype": "m.text", "body": "!hilfe"})
+    bodies = await anna.wait_for_notices(room, 2)
+    assert sum("verschlüsselt" in b for b in bodies) == 1
 
 
 async def test_invites_from_strangers_are_declined(matrix_bot, people) -> None:
@@ -174,12 +186,20 @@ async def test_poll_responses_reach_the_core(matrix_bot, people) -> None:
     first = await anna.client.room_send(
         room,
         "org.matrix.msc3381.poll.response",
-        {"m.relates_to": {"rel_type": "m.reference", "event_id": poll}, "org.matrix.msc3381.poll.response": {"answers": ["1"]}},
+        {
+            "m.relates_to": {"rel_type": "m.reference", "event_id": poll},
+            "org.matrix.msc3381.poll.response": {"answers": ["1"]},
+        },
     )
     second = await anna.client.room_send(
-        room, "m.poll.response", {"m.relates_to": {"rel_type": "m.reference", "event_id": poll}, "m.selections": ["0", "2"]}
+        room,
+        "m.poll.response",
+        {"m.relates_to": {"rel_type": "m.reference", "event_id": poll}, "m.selections": ["0", "2"]},
     )
-    assert isinstance(first, nio.RoomSendResponse) and isinstance(second, nio.RoomSendResponse), (first, second)
+    assert isinstance(first, nio.RoomSendResponse) and isinstance(second, nio.RoomSendResponse), (
+        first,
+        second,
+    )
     await until(lambda: len(seen) == 2, "two poll answers")
     assert [(e.poll_id, e.option_ids) for e in seen] == [(poll, (1,)), (poll, (0, 2))]
 
@@ -224,3 +244,41 @@ async def test_invitation_waiting_at_a_restart(matrix_bot, people) -> None:
     fresh = await matrix_bot()
     await anna.wait_joined(room, fresh.user_id)
     assert "AG Garten ist als AG angelegt" in await anna.command(room, "!ag anlegen AG Garten")
+
+
+async def test_encrypted_room_with_the_e2e_extra(matrix_bot, synapse_server, tmp_path) -> None:
+    import pytest
+
+    from tests.adapters.matrix.conftest import MatrixUser, unique
+
+    if not nio.crypto.ENCRYPTION_ENABLED:
+        pytest.skip("the e2e extra (python-olm) is not installed")
+    bot = await matrix_bot()
+    localpart, password = unique("anna"), "anna-password"
+    await synapse_server.aregister_user(localpart, password)
+    store = tmp_path / "anna-store"
+    store.mkdir()
+    client = nio.AsyncClient(
+        synapse_server.base_url,
+        synapse_server.user_id(localpart),
+        store_path=str(store),
+        config=nio.AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
+    )
+    anna = MatrixUser(client)
+    try:
+        assert isinstance(await client.login(password, device_name="anna-phone"), nio.LoginResponse)
+        await anna.sync()
+        encryption = {
+            "type": "m.room.encryption",
+            "state_key": "",
+            "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+        }
+        room = await anna.create_room(bot.user_id, initial_state=[encryption])
+        await anna.wait_joined(room, bot.user_id)
+        reply = await anna.command(room, "!ag anlegen AG Vertraulich")
+        assert "AG Vertraulich ist als AG angelegt" in reply
+        [notice] = [n for n in anna.notices(room) if "Vertraulich" in n.body]
+        assert notice.decrypted  # the answer itself was encrypted
+        assert not any("verschlüsselt" in n.body for n in anna.notices(room))
+    finally:
+        await client.close()

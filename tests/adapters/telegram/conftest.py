@@ -58,7 +58,9 @@ class Running:
 
 
 @pytest.fixture
-async def make_bot(database: Database, server: FakeTelegramServer) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
+async def make_bot(
+    database: Database, server: FakeTelegramServer
+) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
     """Factory for a started bot on the fake server; every bot is stopped after the test."""
     started: list[Running] = []
 

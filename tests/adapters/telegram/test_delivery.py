@@ -34,7 +34,9 @@ async def outbox(database) -> list[OutboxMessage]:
 async def test_unsent_messages_are_delivered_after_a_restart(server, make_bot, database) -> None:
     # Written while no Telegram adapter runs (e.g. by a linked console chat, or before a crash).
     offline = Application(database, clock=SystemClock())
-    await offline.outbox.send_now([OutgoingMessage(GROUP_REF, Markup().line(f"Nachricht {n}")) for n in range(3)])
+    await offline.outbox.send_now(
+        [OutgoingMessage(GROUP_REF, Markup().line(f"Nachricht {n}")) for n in range(3)]
+    )
     assert [r.status for r in await outbox(database)] == [OutboxStatus.PENDING] * 3
 
     # A bot whose sends fail is stopped with the messages still pending ...
@@ -93,7 +95,9 @@ async def test_private_message_to_someone_who_never_started_the_bot(server, make
         Markup().line("Carla, ich habe dir etwas geschickt."),
         buttons=[[Button("Privat öffnen", start_payload="brief-7")]],
     )
-    await bot.app.outbox.send_now([OutgoingMessage(private_ref(NEWCOMER), Markup().line("Dein Brief"), fallback=note)])
+    await bot.app.outbox.send_now(
+        [OutgoingMessage(private_ref(NEWCOMER), Markup().line("Dein Brief"), fallback=note)]
+    )
     [sent] = await server.wait_for_messages(GROUP, 1, timeout=10)
     await bot.app.outbox.drain()
     [[button]] = sent["reply_markup"]["inline_keyboard"]
@@ -153,7 +157,9 @@ async def test_group_upgraded_to_supergroup_is_followed(server, make_bot, databa
     await say(server, old, ADMIN, "/ag anlegen AG")
     server.fail_next(
         "sendMessage",
-        kind=ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": new}),
+        kind=ApiError(
+            400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": new}
+        ),
     )
     server.inject_message(old, ADMIN, "/beschluss Nach dem Umzug")
     [moved] = await server.wait_for_messages(new, 1, timeout=10)
@@ -202,11 +208,17 @@ async def test_webhook_mode_verifies_the_secret(server, make_bot, database) -> N
         },
     }
     async with aiohttp.ClientSession() as http:
-        wrong = await http.post(url, data=json.dumps(update), headers={"X-Telegram-Bot-Api-Secret-Token": "nope",
-                                                                         "Content-Type": "application/json"})
+        wrong = await http.post(
+            url,
+            data=json.dumps(update),
+            headers={"X-Telegram-Bot-Api-Secret-Token": "nope", "Content-Type": "application/json"},
+        )
         assert wrong.status == 403
-        right = await http.post(url, data=json.dumps(update), headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret",
-                                                                         "Content-Type": "application/json"})
+        right = await http.post(
+            url,
+            data=json.dumps(update),
+            headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret", "Content-Type": "application/json"},
+        )
         assert right.status == 200
     [created] = await server.wait_for_messages(GROUP, 1, timeout=10)
     assert "Webhook-AG ist als AG angelegt" in created["text"]

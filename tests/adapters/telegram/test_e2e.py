@@ -21,14 +21,25 @@ async def test_group_session_with_every_foundation_command(server, make_bot, dat
     await make_bot()
     [created] = await say(server, GROUP, ADMIN, "/ag anlegen AG Bildung Ruhr")
     assert "AG Bildung Ruhr ist als AG angelegt" in created
-    assert "Bildungsbenachteiligung" in (await say(server, GROUP, ADMIN, "/ag thema Bildungsbenachteiligung"))[0]
-    assert "gespeichert" in (await say(server, GROUP, ADMIN, "/ag@kuemmerer_test_bot beschreibung Stiftungen"))[0]
+    assert (
+        "Bildungsbenachteiligung" in (await say(server, GROUP, ADMIN, "/ag thema Bildungsbenachteiligung"))[0]
+    )
+    assert (
+        "gespeichert"
+        in (await say(server, GROUP, ADMIN, "/ag@kuemmerer_test_bot beschreibung Stiftungen"))[0]
+    )
     assert "Ziel 1" in (await say(server, GROUP, ADMIN, "/ziel Übersicht der Angebote"))[0]
     assert "Ziel 2" in (await say(server, GROUP, ADMIN, "/ziel Gemeinsame Definition"))[0]
     assert "erreicht" in (await say(server, GROUP, ADMIN, "/ziel erreicht 2"))[0]
-    assert "Beschluss Nr. 1" in (await say(server, GROUP, ADMIN, "/beschluss Treffen vierteljährlich #treffen"))[0]
+    assert (
+        "Beschluss Nr. 1"
+        in (await say(server, GROUP, ADMIN, "/beschluss Treffen vierteljährlich #treffen"))[0]
+    )
     assert "Beschluss Nr. 2" in (await say(server, GROUP, ADMIN, "/beschluss Kein Großprojekt"))[0]
-    assert "Nr. 3" in (await say(server, GROUP, ADMIN, "/beschluss ersetzen 1 Treffen zweimonatlich #treffen"))[0]
+    assert (
+        "Nr. 3"
+        in (await say(server, GROUP, ADMIN, "/beschluss ersetzen 1 Treffen zweimonatlich #treffen"))[0]
+    )
     assert "aufgehoben" in (await say(server, GROUP, ADMIN, "/beschluss aufheben 2 überholt"))[0]
     listing = (await say(server, GROUP, MEMBER, "/beschluesse"))[0]
     assert "zweimonatlich" in listing and "vierteljährlich" not in listing and "Großprojekt" not in listing
@@ -123,7 +134,10 @@ async def test_pending_updates_are_processed_once_across_restarts(server, make_b
     await stop(first)
     await make_bot()
     await say(server, GROUP, ADMIN, "/beschluss Nach dem Neustart")
-    assert [d.text for d in await _rows(database, Decision)] == ["Während der Bot schlief", "Nach dem Neustart"]
+    assert [d.text for d in await _rows(database, Decision)] == [
+        "Während der Bot schlief",
+        "Nach dem Neustart",
+    ]
     assert len(server.sent_messages(GROUP)) == 3
 
 
