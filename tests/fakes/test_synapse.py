@@ -52,7 +52,7 @@ def strict_config() -> nio.AsyncClientConfig:
     By default nio sleeps and retries on 429 forever, which would make a
     throttled burst look like a slow success.
     """
-    return nio.AsyncClientConfig(max_limit_exceeded=0)
+    return nio.AsyncClientConfig(max_limit_exceeded=0, encryption_enabled=False)
 
 
 async def paginate_back(client: nio.AsyncClient, room_id: str, start: str, end: str | None) -> list[str]:
