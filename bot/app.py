@@ -20,6 +20,7 @@ from bot.core.context import Context
 from bot.core.errors import NoGroup, UserError
 from bot.core.events import (
     BotAdded,
+    ChatRef,
     Event,
     IncomingMessage,
     MemberJoined,
@@ -31,14 +32,14 @@ from bot.core.events import (
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, code
 from bot.core.ports import Clock, Messenger, SystemClock
-from bot.core.router import Command, parse_command
+from bot.core.router import Command, Invocation, normalise_name, parse_command
 from bot.core.throttle import UNLIMITED, SendLimits
-from bot.handlers import build_router
+from bot.handlers import build_router, onboarding
 from bot.services import Services
 from bot.services.outbox import Outbox
 from storage import Database
 from storage.engine import wrote
-from storage.models import OutboxMessage, Role
+from storage.models import Membership, OutboxMessage, Person, Role, WorkingGroup
 from storage.repositories import GroupRepository, OutboxRepository, StateRepository
 from storage.repositories.people import LAST_SEEN_RESOLUTION
 
@@ -170,10 +171,17 @@ class Application:
                 person = await services.groups.person(event.sender)
                 group = await services.groups.group_of(chat)
                 role: Role | None = None
+                arrival: list[OutgoingMessage] = []
                 if group is not None:
+                    known = await services.groups.people.membership(group.id, person.id)
+                    previous_seen = known.last_seen if known is not None else None
                     membership, _ = await services.groups.seen(group, person)
                     role = services.groups.effective_role(membership, event.sender_is_admin)
                     tr = Translator(group.language, group.timezone)
+                    if not _is_onboarding_command(invocation):
+                        arrival = await self._arrival(
+                            services, tr, group, event.chat, person, membership, previous_seen
+                        )
                 ctx = Context(
                     event=event,
                     services=services,
@@ -190,7 +198,7 @@ class Application:
                         await self.router.dispatch(ctx, invocation)
                     finally:
                         command, tr = ctx.command, ctx.tr
-                rows = await self._finish(session, ctx.outgoing, checkpoint)
+                rows = await self._finish(session, [*ctx.outgoing, *arrival], checkpoint)
             self.outbox.submit(rows)
             if invocation is None and group is not None:
                 self._remember_seen(event)
@@ -202,6 +210,32 @@ class Application:
             log.exception("error %s while handling %r", error_id, event)
             reply = OutgoingMessage(event.chat, tr.markup("error.internal", error_id=error_id))
         await self._commit_safely([reply], checkpoint)
+
+    async def _arrival(
+        self,
+        services: Services,
+        tr: Translator,
+        group: WorkingGroup,
+        chat: ChatRef,
+        person: Person,
+        membership: Membership,
+        previous_seen: datetime | None,
+    ) -> list[OutgoingMessage]:
+        """Briefs triggered by a message: a newcomer's first one, or a return after a long absence."""
+        if chat.is_private:
+            return []
+        if services.onboarding.needs_brief(group, membership):
+            # Fallback for platforms (or missed updates) without a join event: the first message.
+            return [await onboarding.private_brief(services, tr, group, person, membership, chat)]
+        now = self.clock.now()
+        if previous_seen is not None and services.onboarding.is_returning(
+            group, membership, previous_seen, now
+        ):
+            changes, total = await services.onboarding.changes_since(group, previous_seen)
+            if changes:
+                markup = onboarding.changes_markup(tr, group, changes, total)
+                return [OutgoingMessage(onboarding.private_chat(person), markup)]
+        return []
 
     async def _commit_safely(
         self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None
@@ -221,11 +255,17 @@ class Application:
                 chat = await services.groups.chat(event.chat)
                 group = await services.groups.group_of(chat)
                 members = event.members if isinstance(event, MemberJoined) else (event.member,)
+                joined = []
                 for member in members:
                     person = await services.groups.person(member)
                     if group is not None and isinstance(event, MemberJoined):
-                        await services.groups.seen(group, person)
-                rows = await self._finish(session, [], checkpoint)
+                        membership, _ = await services.groups.seen(group, person)
+                        joined.append((person, membership))
+                outgoing: list[OutgoingMessage] = []
+                if group is not None and joined:
+                    tr = Translator(group.language, group.timezone)
+                    outgoing = await onboarding.welcome_joined(services, tr, group, event.chat, joined)
+                rows = await self._finish(session, outgoing, checkpoint)
             self.outbox.submit(rows)
         except Exception:
             # A membership event has nobody to answer; losing it must not stop the bot.
@@ -276,6 +316,14 @@ class Application:
             markup.line(tr.text("error.usage_label"), " ", code(tr.text(f"{command.key}.usage")))
             markup.line(tr.text("error.help_hint", command=_help_target(command)))
         return markup
+
+
+ONBOARDING_COMMANDS = frozenset({"onboarding", "brief", "gelesen", "read", "ack", "start"})
+
+
+def _is_onboarding_command(invocation: Invocation | None) -> bool:
+    """Commands that handle the brief themselves (no automatic brief on top)."""
+    return invocation is not None and normalise_name(invocation.name) in ONBOARDING_COMMANDS
 
 
 def _help_target(command: Command) -> str:

@@ -79,7 +79,10 @@ class BotHarness:
         admin: bool = False,
         reply_to: tuple[str, str | None] | None = None,
     ) -> list[str]:
-        """Send a message and return the plain texts of the bot's replies to it.
+        """Send a message and return the plain texts of the bot's answers in that chat.
+
+        Messages the bot sends elsewhere because of it (a newcomer's private brief) are in
+        :meth:`sent_to`.
 
         Args:
             text: The message.
@@ -97,9 +100,10 @@ class BotHarness:
                 f"q{self._counter}", quoted_text, self.user(quoted_user) if quoted_user else None
             )
         before = len(self.messenger.sent)
+        where = self.chat(chat, private)
         await self.app.handle(
             IncomingMessage(
-                chat=self.chat(chat, private),
+                chat=where,
                 sender=self.user(user),
                 text=text,
                 message_id=str(self._counter),
@@ -108,7 +112,14 @@ class BotHarness:
             )
         )
         await self.app.outbox.drain()
-        return [m.markup.plain() for m in self.messenger.sent[before:]]
+        return [
+            m.markup.plain() for m in self.messenger.sent[before:] if m.chat.external_id == where.external_id
+        ]
+
+    def sent_to(self, user: str) -> list[OutgoingMessage]:
+        """Messages the bot sent privately to a person (their private chat is addressed by id)."""
+        person_id = self.user(user).external_id
+        return [m for m in self.messenger.sent if m.chat.is_private and m.chat.external_id == person_id]
 
     async def say(self, text: str, **kwargs: Any) -> str:
         """Send and return the single reply (fails if there is not exactly one)."""
@@ -117,11 +128,14 @@ class BotHarness:
         return replies[0]
 
     async def join(self, *names: str, chat: str = "ag") -> list[str]:
-        """People join a group chat; returns the replies."""
+        """People join a group chat; returns what the bot said in that chat."""
         before = len(self.messenger.sent)
-        await self.app.handle(MemberJoined(self.chat(chat), tuple(self.user(n) for n in names)))
+        where = self.chat(chat)
+        await self.app.handle(MemberJoined(where, tuple(self.user(n) for n in names)))
         await self.app.outbox.drain()
-        return [m.markup.plain() for m in self.messenger.sent[before:]]
+        return [
+            m.markup.plain() for m in self.messenger.sent[before:] if m.chat.external_id == where.external_id
+        ]
 
     @property
     def last(self) -> OutgoingMessage:

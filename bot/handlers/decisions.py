@@ -96,6 +96,22 @@ async def revoke(ctx: Context, args: Args) -> None:
     ctx.say("decision.revoked", number=decision.number, reason=decision.close_reason or "")
 
 
+@router.subcommand("beschluss", "wichtig", aliases=("important",), role=Role.KOORDINATION)
+async def important(ctx: Context, args: Args) -> None:
+    """Mark a decision as important: newcomers' briefs show it first."""
+    number, _ = args.take_number()
+    decision = await ctx.services.register.mark_important(ctx.require_group(), number, True, ctx.person)
+    ctx.say("decision.marked_important", number=decision.number)
+
+
+@router.subcommand("beschluss", "unwichtig", aliases=("unimportant",), role=Role.KOORDINATION)
+async def unimportant(ctx: Context, args: Args) -> None:
+    """Take the important mark off a decision."""
+    number, _ = args.take_number()
+    decision = await ctx.services.register.mark_important(ctx.require_group(), number, False, ctx.person)
+    ctx.say("decision.unmarked_important", number=decision.number)
+
+
 @router.command("beschluesse", aliases=("decisions",))
 async def list_decisions(ctx: Context, args: Args) -> None:
     """List active decisions, newest first, in pages; optional search words and ``#tags``."""

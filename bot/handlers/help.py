@@ -6,6 +6,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.markup import code
 from bot.core.router import Args, Command, Router
+from bot.handlers.onboarding import START_PREFIX, onboarding
 
 router = Router()
 
@@ -68,5 +69,9 @@ async def hilfe(ctx: Context, args: Args) -> None:
 
 @router.command("start", needs_group=False, hidden=True)
 async def start(ctx: Context, args: Args) -> None:
-    """Greeting for a private chat (Telegram sends ``/start`` when someone opens the bot)."""
+    """Greeting for a private chat; ``/start brief-<AG>`` (a deep link) sends that AG's brief."""
+    payload = args.text.strip()
+    if payload.startswith(START_PREFIX) and payload[len(START_PREFIX) :].isdigit():
+        await onboarding(ctx, Args(payload[len(START_PREFIX) :]))
+        return
     ctx.reply(ctx.tr.markup("start.welcome"))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import Clock
 from bot.services.groups import GroupService
+from bot.services.onboarding import OnboardingService
 from bot.services.register import RegisterService
 
 
@@ -37,6 +38,7 @@ class Services:
             session, clock, default_timezone=default_timezone, default_language=default_language
         )
         self.register = RegisterService(session, clock)
+        self.onboarding = OnboardingService(session, clock)
 
 
-__all__ = ["GroupService", "RegisterService", "Services"]
+__all__ = ["GroupService", "OnboardingService", "RegisterService", "Services"]

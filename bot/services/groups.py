@@ -196,6 +196,7 @@ class GroupService:
         chat.group_id = group.id
         membership, _ = await self.people.touch_membership(group.id, creator.id, now)
         membership.role = Role.KOORDINATION
+        membership.briefed_at = now  # the founder knows the AG; no brief for them
         await self._log(group, creator, "group.create", "group", group.id, name=name, chat=chat.id)
         return group
 

@@ -229,6 +229,15 @@ class RegisterService:
         await self._log(group, actor, "decision.revoke", decision.id, number=number, reason=reason)
         return decision
 
+    async def mark_important(
+        self, group: WorkingGroup, number: int, important: bool, actor: Person
+    ) -> Decision:
+        """Mark an active decision as important (first in newcomers' briefs), or unmark it."""
+        decision = await self._active(group, number)
+        decision.important = important
+        await self._log(group, actor, "decision.important", decision.id, number=number, important=important)
+        return decision
+
     async def history(self, group: WorkingGroup, number: int) -> DecisionHistory:
         """A decision with its predecessors (oldest first) and its successor."""
         decision = await self.decision(group, number)

@@ -1,6 +1,6 @@
 """ORM models, one per module; importing this package registers all of them on ``Base``."""
 
-from storage.models.audit_entry import AuditEntry
+from storage.models.audit_entry import AuditEntry, RegisterChange
 from storage.models.base import Base
 from storage.models.chat import Chat
 from storage.models.decision import Decision
@@ -31,6 +31,7 @@ __all__ = [
     "OutboxStatus",
     "Person",
     "PlatformState",
+    "RegisterChange",
     "Role",
     "WorkingGroup",
 ]

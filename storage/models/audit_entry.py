@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,17 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
+
+
+class RegisterChange(enum.StrEnum):
+    """Audit actions that change an AG's register (what a returning member is told about)."""
+
+    DECISION_CREATED = "decision.create"
+    DECISION_REPLACED = "decision.replace"
+    DECISION_REVOKED = "decision.revoke"
+    GOAL_CREATED = "goal.create"
+    GOAL_ACHIEVED = "goal.achieved"
+    GOAL_DISCARDED = "goal.discarded"
 
 
 class AuditEntry(Base):

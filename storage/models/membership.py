@@ -23,3 +23,6 @@ class Membership(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MITGLIED)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the newcomer's brief went out (once per person and AG), and when they confirmed it.
+    briefed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

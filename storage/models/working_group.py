@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -26,3 +26,8 @@ class WorkingGroup(Base):
     goal_seq: Mapped[int] = mapped_column(Integer, default=0)
     decision_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Onboarding: a welcome text by the koordination, the switch, and after how many days of
+    # absence a returning member is told what changed.
+    welcome_text: Mapped[str | None] = mapped_column(Text)
+    onboarding_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    absence_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Membership, Person, Role
+from storage.models import Membership, Person, Role, WorkingGroup
 
 # "Last seen" serves onboarding ("back after 30 days"); minute precision is plenty, and not
 # rewriting it on every message keeps a chatty group's messages read-only for the database.
@@ -101,6 +101,16 @@ class PeopleRepository:
             .order_by(Person.display_name, Person.id)
         )
         return [(m, p) for m, p in rows]
+
+    async def groups_of(self, person_id: int) -> list[tuple[Membership, WorkingGroup]]:
+        """The AGs a person belongs to, by name."""
+        rows = await self.session.execute(
+            select(Membership, WorkingGroup)
+            .join(WorkingGroup, WorkingGroup.id == Membership.group_id)
+            .where(Membership.person_id == person_id)
+            .order_by(WorkingGroup.name, WorkingGroup.id)
+        )
+        return [(m, g) for m, g in rows]
 
     async def with_role(self, group_id: int, role: Role) -> list[Person]:
         """The people holding ``role`` in an AG, by name."""

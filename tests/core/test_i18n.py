@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, Translator, catalog_keys
 from bot.core.markup import Line, parse_template
 from bot.handlers import build_router
-from storage.models import DecisionStatus, GoalStatus, Role
+from storage.models import DecisionStatus, GoalStatus, RegisterChange, Role
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = ROOT / "bot"
@@ -137,6 +137,7 @@ def dynamic_keys() -> set[str]:
     keys.update(f"goal.status.{status.value}" for status in GoalStatus)
     keys.update(f"decision.status.{status.value}" for status in DecisionStatus)
     keys.update(f"goal.already_{s.value}" for s in GoalStatus if s is not GoalStatus.ACTIVE)
+    keys.update(f"onboarding.change.{action.value}" for action in RegisterChange)
     keys.update(f"error.empty_{what}" for what in ("text", "name", "reason"))
     return keys
 

@@ -254,6 +254,8 @@ class ConsoleAdapter:
         for name, known in self.chats.items():
             if known.external_id == chat.external_id:
                 return name
+        if chat.is_private:  # the bot writing privately to someone, e.g. a newcomer's brief
+            return f"privat:{chat.external_id}"
         return chat.title or chat.external_id
 
     def _remember(self, chat: ChatRef, sender: UserRef | None, text: str) -> int:
