@@ -11,7 +11,7 @@ import gettext
 import io
 import logging
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,6 +47,12 @@ def catalog_keys(language: str) -> set[str]:
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
     return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, language: str) -> str:
+    # Listings show the same few dates many times; Babel re-parses its pattern on every call.
+    return format_date(value, format="medium", locale=language)
 
 
 class Translator:
@@ -88,7 +94,7 @@ class Translator:
 
     def date(self, value: date) -> str:
         """A date in the language's medium format (``21.11.2026`` / ``Nov 21, 2026``)."""
-        return format_date(value, format="medium", locale=self.language)
+        return _format_date(value, self.language)
 
     def datetime(self, value: datetime) -> str:
         """A timestamp shown in the AG's timezone."""

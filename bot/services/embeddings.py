@@ -58,7 +58,7 @@ STOPWORDS = _wordset(
     sie sind so solche soll sollen sollte sollten sondern sowie statt uber um und uns unser unsere
     unserem unseren unserer unter viel viele vom von vor war waren warum was weil welche welchem welchen
     welcher welches wenn wer werden wie wieder wieso will wir wird wirklich wo wollen wollte wurde
-    wurden ware waren zu zum zur zwar zwischen z b bzw usw ok okay
+    wurden ware waren zu zum zur zwar zwischen z b bzw usw ok okay lieber eher vielleicht
     """
 )
 

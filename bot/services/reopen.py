@@ -17,7 +17,8 @@ challenge threshold. Figures and the choice of embedder: ``docs/reopen-guard.md`
 
 Threading: :meth:`ReopenGuard.check` and friends are CPU-bound (they embed text) and must run off
 the event loop (``asyncio.to_thread`` or :meth:`ReopenGuard.check_async`); the guard serialises
-access to its caches with a lock, so one instance can serve all AGs.
+all work with one lock (one message at a time, ≈ 2 ms with USE), so one instance serves all AGs.
+Call :meth:`ReopenGuard.warm_up` once at start-up (loads the model, embeds the seed).
 
 Storage wiring (not here): the caller loads the AG's active goals and decisions as
 :class:`SettledItem` and its feedback as :class:`LabelledExample`, passes them with
@@ -77,8 +78,8 @@ class Hint:
 
     ``relevance`` is the item-matching score, ``challenge`` the challenge score (logit; > 0 means
     the classifier leans towards "questions it"), ``score`` their combination for ranking and
-    logging; ``source`` is ``"model"`` or ``"example"`` (decided by a near-identical feedback
-    example).
+    logging. ``source`` is ``"model"``, or ``"example"`` when a near-identical feedback example
+    decided (then all three numbers are the standardised similarity to that example).
     """
 
     item: SettledItem
@@ -123,14 +124,18 @@ class GuardConfig:
 
 
 # Tuned on shared/reopen/dev.json (docs/reopen-guard.md): leave-one-group-out chose
-# lexical_weight 0.75, min_relevance 0.1, min_challenge -0.125 in all three folds for USE and e5 —
+# lexical_weight 0.75 and min_challenge -0.125 (min_relevance 0.05–0.125) in all three folds for USE and e5 —
 # that F-optimal point is ``hoch``. ``normal`` is the most conservative point that still keeps dev
 # recall ≥ 0.85, because a wrong hint costs more than a missed one and dev is easier than new
-# groups; ``niedrig`` keeps dev recall ≈ 0.6. The held-out sets in bench/data were not tuned on.
+# groups; ``niedrig`` keeps dev recall ≈ 0.6. The lexical fallback never reaches recall 0.85 at
+# precision 0.9, so its ``normal`` is its F0.5-optimal point. The held-out sets in bench/data were
+# not tuned on.
 DEFAULT_CONFIGS: dict[str, GuardConfig] = {
     "use": GuardConfig(lexical_weight=0.75, min_relevance=0.1, min_challenge=0.125, sensitivity_step=0.25),
     "e5": GuardConfig(lexical_weight=0.75, min_relevance=0.1, min_challenge=0.0, sensitivity_step=0.125),
-    "lexical": GuardConfig(lexical_weight=0.25, min_relevance=0.05, min_challenge=0.0, sensitivity_step=0.25),
+    "lexical": GuardConfig(
+        lexical_weight=0.75, min_relevance=0.075, min_challenge=0.0, sensitivity_step=0.25
+    ),
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -164,14 +169,16 @@ class LexicalIndex:
         for idx, w in enumerate(weights):
             for term, weight in w.items():
                 self.postings.setdefault(term, []).append((idx, weight))
-        # Terms from positive feedback examples: aliases of their item, half weight, not in totals.
+        # Terms of positive feedback examples (coordinators said: this message is about that item)
+        # become aliases of their item at half the weight of its strongest own term (not in totals).
         for idx, texts in enumerate(alias_texts):
             seen = set(weights[idx]) if idx < len(weights) else set()
+            strongest = max(weights[idx].values(), default=1.0) if idx < len(weights) else 1.0
             for text in texts:
                 for term in content_terms(text):
                     if term not in seen:
                         seen.add(term)
-                        self.postings.setdefault(term, []).append((idx, 0.5 * term_prior(term)))
+                        self.postings.setdefault(term, []).append((idx, 0.5 * strongest * term_prior(term)))
         # Prefixes and suffixes of vocabulary terms → terms, for compound parts.
         self.parts: dict[str, set[str]] = {}
         for term in self.postings:
@@ -247,6 +254,9 @@ def train_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float)
 # --------------------------------------------------------------------------------------------------
 
 
+_BATCH = 128
+
+
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
@@ -289,13 +299,18 @@ class ReopenGuard:
         self._generic = tuple(generic_working)
         self._lock = threading.RLock()
         self._groups: dict[int, _GroupState] = {}
-        self._vector_cache: dict[str, np.ndarray] = {}
         self._seed_x: np.ndarray | None = None
         self._seed_y: np.ndarray | None = None
         self._seed_classifier: tuple[np.ndarray, float] | None = None
         self._baseline = 0.0
 
     # ---------------------------------------------------------------- seed and classifier
+
+    def warm_up(self) -> None:
+        """Load the model and embed the seed now (USE ≈ 1.3 s, e5 ≈ 4 s, lexical ≈ 0.1 s) instead
+        of on the first check. CPU-bound: call it once at start-up, off the event loop."""
+        with self._lock:
+            self._ensure_seed()
 
     def _ensure_seed(self) -> None:
         if self._seed_x is not None:
@@ -332,15 +347,6 @@ class ReopenGuard:
     def _standardise(self, cos: np.ndarray) -> np.ndarray:
         return (cos - self._baseline) / (1.0 - self._baseline)
 
-    def _embed_cached(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if _digest(t) not in self._vector_cache]
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                self._vector_cache[_digest(text)] = vector
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self._vector_cache[_digest(t)] for t in texts])
-
     # ---------------------------------------------------------------- group state
 
     def set_items(self, group_id: int, items: Iterable[SettledItem]) -> None:
@@ -353,15 +359,20 @@ class ReopenGuard:
             if digests == state.item_digests and [i.id for i in items] == [i.id for i in state.items]:
                 state.items = items
                 return
-            # Drop cached vectors of texts that no group uses any more (edited or closed items).
-            old = set(state.item_digests) - set(digests)
+            # Reuse the vectors of unchanged texts; embed only new or edited items. The new matrix
+            # replaces the old one, so each item's vector is held once.
+            known: dict[str, np.ndarray] = {}
+            if state.item_vectors is not None:
+                known = {d: state.item_vectors[n] for n, d in enumerate(state.item_digests)}
+            missing = {d: i.text for d, i in zip(digests, items, strict=True) if d not in known}
+            keys, texts = list(missing.keys()), list(missing.values())
+            for start in range(0, len(texts), _BATCH):  # batches bound the transient memory
+                fresh = self.embedder.embed(texts[start : start + _BATCH])
+                known.update(zip(keys[start : start + _BATCH], fresh, strict=True))
             state.items = items
             state.item_digests = digests
-            state.item_vectors = self._embed_cached([i.text for i in items]) if items else None
+            state.item_vectors = np.stack([known[d] for d in digests]).astype(np.float32) if items else None
             state.lexical = None
-            for digest in old:
-                if not any(digest in g.item_digests for g in self._groups.values()):
-                    self._vector_cache.pop(digest, None)
 
     def set_examples(self, group_id: int, examples: Iterable[LabelledExample]) -> None:
         """Replace the AG's labelled feedback examples (retrains the AG's classifier lazily)."""
@@ -384,11 +395,7 @@ class ReopenGuard:
     def forget(self, group_id: int) -> None:
         """Drop everything cached for an AG."""
         with self._lock:
-            state = self._groups.pop(group_id, None)
-            if state is not None:
-                used = {d for g in self._groups.values() for d in g.item_digests}
-                for digest in set(state.item_digests) - used:
-                    self._vector_cache.pop(digest, None)
+            self._groups.pop(group_id, None)
 
     def _classifier(self, state: _GroupState) -> tuple[np.ndarray, float]:
         self._ensure_seed()
@@ -477,7 +484,8 @@ class ReopenGuard:
                     example = state.examples[best]
                     item = next((i for i in state.items if i.id == example.item_id), None)
                     if example.reopens and item is not None:
-                        return Hint(item, float(sims[best]), float(sims[best]), math.inf, source="example")
+                        similarity = float(sims[best])
+                        return Hint(item, similarity, similarity, similarity, source="example")
                     suppressed = example.item_id
                 else:
                     suppressed = None
@@ -505,7 +513,7 @@ class ReopenGuard:
         return await asyncio.to_thread(self.check, group_id, text, sensitivity)
 
     def with_config(self, **changes: float) -> ReopenGuard:
-        """A guard sharing this one's embedder, seed and caches, with some settings changed
+        """A guard sharing this one's embedder and seed, with some settings changed
         (used by the benchmark for tuning; the seed classifier is retrained if ``l2`` changes)."""
         clone = ReopenGuard(
             self.embedder,
@@ -513,7 +521,6 @@ class ReopenGuard:
             seed=self._seed,
             generic_working=self._generic,
         )
-        clone._vector_cache = self._vector_cache
         if "l2" not in changes and self._seed_x is not None:
             clone._seed_x, clone._seed_y = self._seed_x, self._seed_y
             clone._seed_classifier, clone._baseline = self._seed_classifier, self._baseline

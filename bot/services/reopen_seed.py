@@ -44,15 +44,14 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ehrlich gesagt verstehe ich nicht, warum wir an den Trainingszeiten so festhalten, die passen "
             "doch keinem mehr.",
             "Die Trainingszeiten gehören auf den Prüfstand, so wie sie sind, funktionieren sie nicht.",
+            "Warum ausgerechnet dienstags? Montag wäre besser.",
         ),
         working=(
             "Training am Donnerstag fällt wegen des Feiertags aus, bitte an die Eltern weitergeben.",
             "Wer kann am Dienstag um 17 Uhr die Halle aufschließen? Ich bin auf Dienstreise.",
             "Neue Spielerin für die U13: Sie kommt ab nächster Woche dienstags zum Training.",
-            (
-                "Gut, dass wir bei dienstags und donnerstags geblieben sind, so planen die Familien "
-                "verlässlich."
-            ),
+            "Gut, dass wir bei dienstags und donnerstags geblieben sind, so planen die Familien verlässlich.",
+            "Training heute ganz normal um 17 Uhr.",
             "Sollten wir zusätzlich in den Ferien ein Trainingscamp anbieten? Das wäre ein schönes Extra.",
         ),
     ),
@@ -90,6 +89,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Warum bestehen wir eigentlich auf dem Berechtigungsschein? Andere Tafeln verzichten längst darauf.",
             "Können wir die Sache mit den Nachweisen noch einmal auf die Tagesordnung setzen? So wie es jetzt "
             "läuft, ist es unwürdig.",
+            "Nachweispflicht abschaffen, sofort!",
         ),
         working=(
             "Die neuen Formulare für den Berechtigungsnachweis liegen jetzt an der Ausgabe.",
@@ -150,6 +150,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "klingen super.",
             "Ich würde die Auswendig-Regel gern abschaffen, sie kostet uns jedes Jahr Mitglieder.",
             "Vielleicht lassen wir das Auswendigsingen mal für eine Saison ruhen und schauen, wie es läuft?",
+            "Noten beim Auftritt erlauben, bitte!",
         ),
         working=(
             "Für das Auswendiglernen habe ich Übungsaufnahmen der Stimmen hochgeladen.",
@@ -157,6 +158,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Beim Konzert am Sonntag singen wir wie immer ohne Noten, bitte Texte bis dahin sicher haben.",
             "Bitte denkt daran, dass wir beim Konzert auswendig singen, Notenmappen bleiben im Auto.",
             "Auswendig singen ist anstrengend, aber es lohnt sich. Bleiben wir unbedingt dabei!",
+            "Probe am Freitag fällt aus!",
         ),
     ),
     SeedScenario(
@@ -219,6 +221,7 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Uhr aufmachen.",
             "Ich bin gegen die feste Schließzeit um neun. Am Freitag sollte länger offen sein.",
             "Gibt es einen guten Grund für 21 Uhr? Sonst würde ich vorschlagen, die Öffnungszeit zu verlängern.",
+            "Länger auf lassen! 21 Uhr ist zu früh.",
         ),
         working=(
             "Wer schließt heute um 21 Uhr ab? Ich muss früher los.",
@@ -319,12 +322,14 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ich finde, wir sollten die Amtszeit des Vorstands nochmal neu verhandeln.",
             "Warum wählen wir den Vorstand eigentlich für zwei Jahre? Eine jährliche Wahl wäre demokratischer.",
             "Eine Amtszeit von zwei Jahren ist nicht mehr zeitgemäß.",
+            "Ein Jahr Amtszeit würde doch reichen.",
         ),
         working=(
             "Die nächste Vorstandswahl ist im März, Kandidaturen bitte bis Ende Januar melden.",
             "Wer übernimmt bei der Mitgliederversammlung die Wahlleitung?",
             "Glückwunsch an den neuen Vorstand, auf zwei gute Jahre!",
             "Die zweijährige Amtszeit gibt dem Vorstand Ruhe zum Arbeiten, das sehe ich positiv.",
+            "Danke, super gemacht mit der Wahl!",
         ),
     ),
     SeedScenario(
@@ -367,11 +372,13 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ich finde die Begrenzung auf 15 km zu starr, lass uns das lockern.",
             "Warum eigentlich nur kurze Wanderungen? Eine Tagestour mit 25 Kilometern wäre mal was.",
             "Die 15-Kilometer-Grenze schränkt uns ein, die sollten wir kippen.",
+            "Lieber mal 25 km statt immer nur 15.",
         ),
         working=(
             "Route für Sonntag steht: 14 Kilometer rund um den Stausee, Treffpunkt 9 Uhr am Bahnhof.",
             "Hat jemand eine schöne Strecke um die 12 Kilometer im Sauerland?",
             "Die 15-Kilometer-Tour gestern war perfekt, danke fürs Organisieren!",
+            "Wann genau, Sonntag um neun?",
         ),
     ),
     SeedScenario(
@@ -381,12 +388,14 @@ SCENARIOS: tuple[SeedScenario, ...] = (
             "Ein Euro pro Teil deckt nicht mal die Miete. Ich würde die Preise staffeln, Jacken für fünf Euro.",
             "Ist der Einheitspreis von einem Euro noch zeitgemäß? Andere Läden nehmen deutlich mehr.",
             "Wir sollten die Kleidung lieber ganz verschenken statt einen Euro zu verlangen.",
+            "Einen Euro pro Teil? Viel zu billig.",
         ),
         working=(
             "Heute 140 Teile zu je einem Euro verkauft, Rekord!",
             "Wir brauchen neue Preisschilder mit einem Euro, die alten sind verblichen.",
             "Eine Kundin fragt, ob Kinderschuhe auch einen Euro kosten – ja, oder?",
             "Beim Ein-Euro-Preis sollten wir unbedingt bleiben, genau das macht den Laden aus.",
+            "Neue Ware ist da, alles wie immer ein Euro.",
         ),
     ),
     SeedScenario(

