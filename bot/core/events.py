@@ -8,7 +8,8 @@ integers and Matrix uses ``@user:server`` / ``!room:server`` ids.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -220,3 +221,25 @@ class OutgoingMessage:
     key: str | None = None
     """Stable id of this message across retries (set by the outbox); platforms with
     idempotent sends (Matrix transaction ids) use it so a retry never duplicates."""
+
+    def split_text(self, limit: int, measure: Callable[[Markup], int]) -> list[OutgoingMessage]:
+        """Parts of a text message within ``limit`` as ``measure`` counts it.
+
+        The reply reference and the fallback stay with the first part, the buttons with the last.
+        """
+        from bot.core.markup import split  # events must not depend on markup at import time
+
+        parts = split(self.markup, limit, measure)
+        if len(parts) == 1:
+            return [self]
+        last = len(parts) - 1
+        return [
+            replace(
+                self,
+                markup=part,
+                reply_to=self.reply_to if i == 0 else None,
+                fallback=self.fallback if i == 0 else None,
+                buttons=self.buttons if i == last else [],
+            )
+            for i, part in enumerate(parts)
+        ]

@@ -13,7 +13,7 @@ from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
 
 from bot.core.errors import PermanentDeliveryError, RetryLater, TransientDeliveryError
 from bot.core.events import OutgoingMessage, Platform, SentMessage
-from bot.core.markup import Markup, render_plain, render_rich_html, split
+from bot.core.markup import Markup, render_plain, render_rich_html
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +65,7 @@ class MatrixMessenger:
         """Split texts too large for one event; buttons stay on the last part."""
         if message.poll is not None or message.attachment is not None:
             return [message]
-        parts = split(message.markup, EVENT_BUDGET, _size)
-        if len(parts) == 1:
-            return [message]
-        last = len(parts) - 1
-        return [
-            replace(
-                message,
-                markup=part,
-                reply_to=message.reply_to if i == 0 else None,
-                buttons=message.buttons if i == last else [],
-            )
-            for i, part in enumerate(parts)
-        ]
+        return message.split_text(EVENT_BUDGET, _size)
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Deliver one part; the outbox key is the transaction id, so retries never duplicate."""

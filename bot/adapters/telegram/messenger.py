@@ -23,7 +23,7 @@ from telegram.error import (
 
 from bot.core.errors import PermanentDeliveryError, RetryLater, TransientDeliveryError
 from bot.core.events import Button, OutgoingMessage, Platform, SentMessage
-from bot.core.markup import Markup, render_html, split
+from bot.core.markup import Markup, render_html
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +79,7 @@ class TelegramMessenger:
             bare = replace(message, markup=Markup(), buttons=[])
             text = replace(message, attachment=None, reply_to=None, fallback=None)
             return [bare, *self.prepare(text)]
-        parts = split(message.markup, MessageLimit.MAX_TEXT_LENGTH, _measure)
-        if len(parts) == 1:
-            return [message]
-        last = len(parts) - 1
-        return [
-            replace(
-                message,
-                markup=part,
-                reply_to=message.reply_to if i == 0 else None,
-                buttons=message.buttons if i == last else [],
-                fallback=message.fallback if i == 0 else None,
-            )
-            for i, part in enumerate(parts)
-        ]
+        return message.split_text(MessageLimit.MAX_TEXT_LENGTH, _measure)
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Deliver one prepared part, mapping Telegram errors to the outbox's error types."""
