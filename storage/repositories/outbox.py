@@ -87,13 +87,17 @@ class StateRepository:
 
     async def set(self, key: str, value: str, at: datetime) -> None:
         """Store ``value`` under ``key`` (one upsert statement; it runs for many updates)."""
-        dialect = self.session.bind.dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(PlatformState).values(key=key, value=value, updated_at=at)
+        connection = await self.session.connection()
+        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(PlatformState.__table__).values(key=key, value=value, updated_at=at)
         statement = statement.on_conflict_do_update(
-            index_elements=[PlatformState.key], set_={"value": value, "updated_at": at}
+            index_elements=[PlatformState.key],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
         )
-        await self.session.execute(statement)
+        # Core, not the ORM: this runs for every handled update, and the ORM's bulk-insert path
+        # costs more than the statement itself.
+        await connection.execute(statement)
+        self.session.info["wrote"] = True
 
     async def prune(self, prefix: str, now: datetime, days: int) -> None:
         """Forget values under ``prefix`` older than ``days`` (e.g. remembered event ids)."""
