@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import asdict
 from typing import Any
 
 from bot.core.events import (
@@ -79,7 +80,7 @@ def encode_message(message: OutgoingMessage) -> dict[str, Any]:
         data["reply_to"] = message.reply_to
     if message.buttons:
         data["buttons"] = [
-            [{k: v for k, v in vars_of(b).items() if v is not None} for b in row] for row in message.buttons
+            [{k: v for k, v in asdict(b).items() if v is not None} for b in row] for row in message.buttons
         ]
     if message.attachment:
         a = message.attachment
@@ -124,8 +125,3 @@ def decode_message(chat: ChatRef, data: dict[str, Any]) -> OutgoingMessage:
         poll=poll,
         fallback=fallback,
     )
-
-
-def vars_of(button: Button) -> dict[str, Any]:
-    """A button's fields (slots dataclasses have no ``__dict__``)."""
-    return {name: getattr(button, name) for name in ("label", "command", "url", "start_payload")}

@@ -44,7 +44,6 @@ from bot.adapters.matrix.convert import (
 )
 from bot.adapters.matrix.messenger import MatrixMessenger
 from bot.core.events import (
-    ChatKind,
     ChatRef,
     Event,
     IncomingMessage,
@@ -549,7 +548,3 @@ class MatrixAdapter:
                     log.warning("matrix: could not update m.direct: HTTP %s", response.status)
         except (TimeoutError, aiohttp.ClientError) as error:
             log.warning("matrix: could not update m.direct: %s", error)
-
-    def private_chat(self, user_id: str) -> ChatRef:
-        """The chat of the direct conversation with a person (created on first send)."""
-        return ChatRef(Platform.MATRIX, user_id, ChatKind.PRIVATE)
