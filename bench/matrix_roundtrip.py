@@ -3,8 +3,8 @@
 Prints, for each bot, the command round trip (from the user's send until the reply arrives in the
 user's sync; median/p90/p99 over sequential commands) and a burst of commands sent back to back
 (answered count, commands/s). Kümmerer answers ``!beschluesse`` in an AG with eight
-decisions (a real database query and a formatted notice). Targets: Kümmerer adds ≤ 5 ms median to the echo bot's round trip
-and answers 500 of 500.
+decisions (a real database query and a formatted notice). Targets: Kümmerer adds ≤ 5 ms median
+to the echo bot's round trip and answers 500 of 500.
 
 Usage: .venv/bin/python bench/matrix_roundtrip.py [--commands 100] [--burst 500]
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -149,12 +151,57 @@ class Side:
         return answered, answered / elapsed if elapsed > 0 else 0.0
 
 
+class Trace:
+    """Kümmerer's own share of a round trip: from the sync response to the reply's send request."""
+
+    def __init__(self) -> None:
+        self.batch_at = 0.0
+        self.handle: list[float] = []
+        self.to_send: list[float] = []
+        self.recording = False
+
+
+def trace_internal(adapter: MatrixAdapter) -> Trace:
+    """Time the adapter's processing of each sync batch and each send (wrapping, not changing it)."""
+    trace = Trace()
+    process, room_send, handle = adapter._process, adapter.messenger._room_send, adapter.app.handle
+
+    async def timed_process(response):  # type: ignore[no-untyped-def]
+        trace.batch_at = time.perf_counter()
+        return await process(response)
+
+    async def timed_send(room_id, event_type, content, txn):  # type: ignore[no-untyped-def]
+        if trace.recording and event_type == "m.room.message":
+            trace.to_send.append((time.perf_counter() - trace.batch_at) * 1000)
+        return await room_send(room_id, event_type, content, txn)
+
+    async def timed_handle(event, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return await handle(event, **kwargs)
+        finally:
+            if trace.recording:
+                trace.handle.append((time.perf_counter() - started) * 1000)
+
+    adapter._process = timed_process  # type: ignore[method-assign]
+    adapter.messenger._room_send = timed_send  # type: ignore[method-assign]
+    adapter.app.handle = timed_handle  # type: ignore[method-assign]
+    return trace
+
+
 def summary(trips: list[float]) -> dict:
     quantiles = statistics.quantiles(trips, n=100)
     return {"median": statistics.median(trips), "p90": quantiles[89], "p99": quantiles[98]}
 
 
+def _dump_tasks() -> None:
+    """On SIGUSR1: print where every task waits (to diagnose a hang)."""
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stderr)
+
+
 async def run(commands: int, burst: int) -> None:
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _dump_tasks)
     command = "!beschluesse"
     with tempfile.TemporaryDirectory() as tmp:
         async with SynapseServer(Path(tmp) / "synapse") as server:
@@ -174,6 +221,7 @@ async def run(commands: int, burst: int) -> None:
                     store_path=f"{tmp}/crypto-store",
                 ),
             )
+            internal = trace_internal(adapter)
             await adapter.start()
             await app.outbox.resume()
             reply: dict = {}
@@ -182,7 +230,10 @@ async def run(commands: int, burst: int) -> None:
             users = [await server.client_for("userk"), await server.client_for("usere")]
             room_k = (await users[0].room_create(name="AG", invite=[adapter.user_id])).room_id
             room_e = (await users[1].room_create(name="Echo", invite=[echo.user_id])).room_id
+            deadline = time.perf_counter() + 60
             while room_k not in adapter.client.rooms or room_e not in echo.rooms:
+                if time.perf_counter() > deadline:
+                    raise RuntimeError("the bots did not join their rooms within 60 s")
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.5)
             kuemmerer = Side("kuemmerer", users[0], room_k)
@@ -200,10 +251,12 @@ async def run(commands: int, burst: int) -> None:
             for _ in range(5):  # warm-up
                 await kuemmerer.command(command)
                 await baseline.command(command)
+            internal.recording = True
             # Alternating, so both bots meet the same load and noise of the machine.
             for _ in range(commands):
                 kuemmerer.trips.append(await kuemmerer.command(command))
                 baseline.trips.append(await baseline.command(command))
+            internal.recording = False
             results = {}
             for side in (baseline, kuemmerer):
                 answered, rate = await side.burst(command, burst)
@@ -226,9 +279,17 @@ async def run(commands: int, burst: int) -> None:
             f"  {name:22s} round trip median {r['median']:6.1f} ms  p90 {r['p90']:6.1f} ms"
             f"  p99 {r['p99']:6.1f} ms   burst answered {r['answered']}/{burst}  {r['rate']:6.1f} commands/s"
         )
+    print(
+        f"  Kümmerer's own processing: handling the event median {statistics.median(internal.handle):.1f} ms,"
+        f" sync response → send request median {statistics.median(internal.to_send):.1f} ms"
+        f" (p90 {statistics.quantiles(internal.to_send, n=10)[8]:.1f} ms)"
+    )
     added = statistics.median(deltas)
     verdict = "met" if added <= 5 else "NOT met"
-    print(f"\nKümmerer adds {added:+.1f} ms (median of paired differences) to the round trip (target ≤ 5 ms): {verdict}")
+    print(
+        f"\nKümmerer adds {added:+.1f} ms (median of paired differences) to the round trip"
+        f" (target ≤ 5 ms): {verdict}"
+    )
     answered = results["kuemmerer"]["answered"]
     print(f"Kümmerer answered {answered}/{burst} of the burst: {'met' if answered == burst else 'NOT met'}")
 
@@ -238,7 +299,7 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=100)
     parser.add_argument("--burst", type=int, default=500)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=getattr(logging, os.environ.get("BENCH_LOG", "ERROR")))
     asyncio.run(run(args.commands, args.burst))
 
 

@@ -13,6 +13,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,9 +35,13 @@ from bot.core.markup import Markup, code
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.router import Command, Invocation, normalise_name, parse_command
 from bot.core.throttle import UNLIMITED, SendLimits
-from bot.handlers import build_router, onboarding
+from bot.handlers import build_router, hints, onboarding
 from bot.services import Services
+from bot.services.embeddings import load_embedder
+from bot.services.hints import sensitivity_of, take_signals
 from bot.services.outbox import Outbox
+from bot.services.reopen import Hint, ReopenGuard
+from bot.services.reopen_watch import Candidate, ReopenWatcher
 from storage import Database
 from storage.engine import wrote
 from storage.models import Membership, OutboxMessage, Person, Role, WorkingGroup
@@ -48,6 +53,14 @@ log = logging.getLogger(__name__)
 SEEN_CACHE_SIZE = 10_000
 
 
+class _Checkpoint(NamedTuple):
+    key: str
+    value: str
+    # The key names this one event (a Matrix event id): stored with its first reply when it has
+    # one, which saves the separate state write on the path of every answered command.
+    per_event: bool = False
+
+
 class Application:
     """Wires storage, services, handlers, the outbox and the adapters together.
 
@@ -57,6 +70,7 @@ class Application:
         language: Language for chats outside any AG and for new AGs.
         timezone: Timezone for new AGs.
         outbox: The outbox to deliver through (default: a new one on ``database``).
+        guard: The reopen guard (default: one with the best installed embedder, loaded lazily).
     """
 
     def __init__(
@@ -67,6 +81,7 @@ class Application:
         language: str = "de",
         timezone: str = "Europe/Berlin",
         outbox: Outbox | None = None,
+        guard: ReopenGuard | None = None,
     ) -> None:
         self.db = database
         self.clock = clock or SystemClock()
@@ -74,10 +89,14 @@ class Application:
         self.timezone = timezone
         self.router = build_router()
         self.outbox = outbox or Outbox(database, self.clock)
+        self.reopen = ReopenWatcher(
+            guard or ReopenGuard(load_embedder("auto")), database, self.clock, self._deliver_hint
+        )
         self._bot_names: dict[Platform, frozenset[str]] = {}
-        # (platform, chat, person) of plain messages recently registered in an AG: a further plain
-        # message within LAST_SEEN_RESOLUTION has nothing to read or write, so it skips the database.
-        self._recently_seen: OrderedDict[tuple[str, str, str], datetime] = OrderedDict()
+        # (platform, chat, person) of plain messages recently registered in an AG, with when and
+        # the AG: a further plain message within LAST_SEEN_RESOLUTION has nothing to read or
+        # write, so it skips the database and goes straight to the reopen guard.
+        self._recently_seen: OrderedDict[tuple[str, str, str], tuple[datetime, int]] = OrderedDict()
 
     def attach(
         self, messenger: Messenger, bot_names: Iterable[str] = (), limits: SendLimits = UNLIMITED
@@ -98,9 +117,12 @@ class Application:
 
     async def stop(self) -> None:
         """Stop delivering; unsent messages stay in the outbox for the next start."""
+        await self.reopen.stop()
         await self.outbox.stop()
 
-    async def handle(self, event: Event, *, checkpoint: tuple[str, str] | None = None) -> None:
+    async def handle(
+        self, event: Event, *, checkpoint: _Checkpoint | None = None, per_event: bool = False
+    ) -> None:
         """Handle one event in one transaction and queue the replies for delivery.
 
         Never raises for a bad update: user errors become a clear message, anything else is
@@ -110,58 +132,77 @@ class Application:
             event: What happened.
             checkpoint: ``(key, value)`` stored in the same transaction, so an adapter can tell
                 after a restart which updates were already handled (e.g. the Telegram update id).
+            per_event: The checkpoint's key identifies this one event; ask :meth:`handled`
+                whether it was handled (it may be stored with the event's reply).
         """
+        mark = _Checkpoint(*checkpoint, per_event=per_event) if checkpoint is not None else None
         if isinstance(event, IncomingMessage):
-            await self._on_message(event, checkpoint)
+            await self._on_message(event, mark)
         elif isinstance(event, MemberJoined | MemberLeft):
-            await self._on_membership(event, checkpoint)
+            await self._on_membership(event, mark)
         elif isinstance(event, BotAdded):
-            await self._on_bot_added(event, checkpoint)
+            await self._on_bot_added(event, mark)
         elif isinstance(event, PollAnswered):
             # Polls arrive with the scheduling issue; until then an answer has nothing to count.
             log.debug("poll answer without a poll feature: %r", event)
-            await self._commit([], checkpoint)
+            await self._commit([], mark)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(f"unknown event {event!r}")
 
     async def handle_checkpoint(self, checkpoint: tuple[str, str]) -> None:
         """Record that an update needed no handling (so it is not looked at again)."""
-        await self._commit_safely([], checkpoint)
+        await self._commit_safely([], _Checkpoint(*checkpoint))
+
+    async def handled(self, key: str) -> bool:
+        """Whether the event with this per-event checkpoint key was handled with an effect."""
+        async with self.db.transaction() as session:
+            if await StateRepository(session).get(key) is not None:
+                return True
+            return await OutboxRepository(session).has_source(key)
 
     def services(self, session: AsyncSession) -> Services:
         """Services bound to a session, configured like this application."""
         return Services(session, self.clock, default_timezone=self.timezone, default_language=self.language)
 
     async def _finish(
-        self, session: AsyncSession, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None
+        self, session: AsyncSession, outgoing: list[OutgoingMessage], checkpoint: _Checkpoint | None
     ) -> list[OutboxMessage]:
         # Only updates with an effect need a checkpoint: handling one without effect twice is
         # harmless, and skipping the write keeps plain chat messages read-only.
-        if checkpoint is not None and (outgoing or wrote(session)):
-            await StateRepository(session).set(*checkpoint, self.clock.now())
-        return await self.outbox.enqueue(session, outgoing)
+        source = None
+        if checkpoint is not None and checkpoint.per_event and outgoing:
+            source = checkpoint.key
+        elif checkpoint is not None and (outgoing or wrote(session)):
+            await StateRepository(session).set(checkpoint.key, checkpoint.value, self.clock.now())
+        return await self.outbox.enqueue(session, outgoing, source=source)
 
-    async def _commit(self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None) -> None:
+    async def _commit(self, outgoing: list[OutgoingMessage], checkpoint: _Checkpoint | None) -> None:
         async with self.db.transaction() as session:
             rows = await self._finish(session, outgoing, checkpoint)
         self.outbox.submit(rows)
 
-    def _seen_recently(self, event: IncomingMessage) -> bool:
+    def _seen_recently(self, event: IncomingMessage) -> int | None:
+        """The AG of a sender whose plain message was registered there a moment ago."""
         key = (event.chat.platform.value, event.chat.external_id, event.sender.external_id)
         seen = self._recently_seen.get(key)
-        return seen is not None and self.clock.now() - seen < LAST_SEEN_RESOLUTION
+        if seen is not None and self.clock.now() - seen[0] < LAST_SEEN_RESOLUTION:
+            return seen[1]
+        return None
 
-    def _remember_seen(self, event: IncomingMessage) -> None:
+    def _remember_seen(self, event: IncomingMessage, group_id: int) -> None:
         key = (event.chat.platform.value, event.chat.external_id, event.sender.external_id)
-        self._recently_seen[key] = self.clock.now()
+        self._recently_seen[key] = (self.clock.now(), group_id)
         self._recently_seen.move_to_end(key)
         while len(self._recently_seen) > SEEN_CACHE_SIZE:
             self._recently_seen.popitem(last=False)
 
-    async def _on_message(self, event: IncomingMessage, checkpoint: tuple[str, str] | None) -> None:
+    async def _on_message(self, event: IncomingMessage, checkpoint: _Checkpoint | None) -> None:
         invocation = parse_command(event.text, self._bot_names.get(event.chat.platform, frozenset()))
-        if invocation is None and self._seen_recently(event):
-            return
+        if invocation is None:
+            group_id = self._seen_recently(event)
+            if group_id is not None:
+                self._watch(event, group_id)
+                return
         tr = Translator(self.language, self.timezone)
         command: Command | None = None
         try:
@@ -178,6 +219,7 @@ class Application:
                     membership, _ = await services.groups.seen(group, person)
                     role = services.groups.effective_role(membership, event.sender_is_admin)
                     tr = Translator(group.language, group.timezone)
+                    self.reopen.configure(group.id, group.hints_enabled, sensitivity_of(group))
                     if not _is_onboarding_command(invocation):
                         arrival = await self._arrival(
                             services, tr, group, event.chat, person, membership, previous_seen
@@ -199,9 +241,12 @@ class Application:
                     finally:
                         command, tr = ctx.command, ctx.tr
                 rows = await self._finish(session, [*ctx.outgoing, *arrival], checkpoint)
+                signals = take_signals(session)
             self.outbox.submit(rows)
-            if invocation is None and group is not None:
-                self._remember_seen(event)
+            self.reopen.apply(signals)
+            if invocation is None and group is not None and not event.chat.is_private:
+                self._remember_seen(event, group.id)
+                self._watch(event, group.id)
             return
         except UserError as error:
             reply = OutgoingMessage(event.chat, self._error_markup(error, tr, command, event))
@@ -210,6 +255,45 @@ class Application:
             log.exception("error %s while handling %r", error_id, event)
             reply = OutgoingMessage(event.chat, tr.markup("error.internal", error_id=error_id))
         await self._commit_safely([reply], checkpoint)
+
+    def _watch(self, event: IncomingMessage, group_id: int) -> None:
+        """Offer a plain group message to the reopen guard (its cheap first stage runs here)."""
+        if event.chat.is_private:
+            return
+        candidate = Candidate(
+            group_id, event.chat, event.message_id, event.text, event.sender, self.reopen.monotonic()
+        )
+        self.reopen.offer(candidate)
+
+    async def _deliver_hint(self, candidate: Candidate, hint: Hint) -> None:
+        """Send a hint unless the AG switched the guard off meanwhile or the item is cooling down."""
+        chat_ref = candidate.chat
+        async with self.db.transaction() as session:
+            services = self.services(session)
+            chat = await services.groups.chat(chat_ref)
+            group = await services.groups.group_of(chat)
+            # The chat may have left the AG, or the AG switched hints off, since the message came.
+            if group is None or group.id != candidate.group_id or not group.hints_enabled:
+                return
+            platform, chat_id = chat_ref.platform.value, chat_ref.external_id
+            if await services.hints.cooling_down(group, platform, chat_id, hint.item):
+                return
+            sender = await services.groups.person(candidate.sender)
+            row = await services.hints.record(
+                group,
+                platform,
+                chat_id,
+                hint.item,
+                message_id=candidate.message_id,
+                text=candidate.text,
+                sender=sender,
+                score=hint.score,
+            )
+            tr = Translator(group.language, group.timezone)
+            message = hints.hint_message(tr, chat_ref, hint.item, row.id, candidate.message_id)
+            rows = await self.outbox.enqueue(session, [message])
+            row.outbox_id = rows[0].id if rows else None
+        self.outbox.submit(rows)
 
     async def _arrival(
         self,
@@ -238,7 +322,7 @@ class Application:
         return []
 
     async def _commit_safely(
-        self, outgoing: list[OutgoingMessage], checkpoint: tuple[str, str] | None
+        self, outgoing: list[OutgoingMessage], checkpoint: _Checkpoint | None
     ) -> None:
         try:
             await self._commit(outgoing, checkpoint)
@@ -247,7 +331,7 @@ class Application:
             log.exception("could not store the reply to an update")
 
     async def _on_membership(
-        self, event: MemberJoined | MemberLeft, checkpoint: tuple[str, str] | None
+        self, event: MemberJoined | MemberLeft, checkpoint: _Checkpoint | None
     ) -> None:
         try:
             async with self.db.transaction() as session:
@@ -272,7 +356,7 @@ class Application:
             log.exception("error while handling %r", event)
             await self._commit_safely([], checkpoint)
 
-    async def _on_bot_added(self, event: BotAdded, checkpoint: tuple[str, str] | None) -> None:
+    async def _on_bot_added(self, event: BotAdded, checkpoint: _Checkpoint | None) -> None:
         try:
             async with self.db.transaction() as session:
                 services = self.services(session)

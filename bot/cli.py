@@ -80,7 +80,15 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
     from storage import Database
 
     database = Database(config.storage.url)
-    app = Application(database, language=config.bot.language, timezone=config.bot.timezone)
+    from bot.services.embeddings import load_embedder
+    from bot.services.reopen import ReopenGuard
+
+    try:
+        guard = ReopenGuard(load_embedder(config.bot.reopen_embedder))
+    except ValueError as exc:
+        print(f"kuemmerer: [bot] reopen_embedder: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    app = Application(database, language=config.bot.language, timezone=config.bot.timezone, guard=guard)
     try:
         await app.start()
         started = []
@@ -96,6 +104,8 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
             await adapter.start()
         # Deliver what an earlier run left unsent, now that every messenger is connected.
         await app.outbox.resume()
+        # Loads the reopen guard's model in a thread while the adapters already answer.
+        await app.reopen.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

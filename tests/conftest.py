@@ -20,7 +20,9 @@ from sqlalchemy import text
 
 from bot.app import Application
 from bot.core.ports import ManualClock
+from bot.services.embeddings import load_embedder
 from bot.services.outbox import Outbox
+from bot.services.reopen import ReopenGuard
 from storage import Database
 from storage.models import Base
 from tests.harness import BotHarness, RecordingMessenger
@@ -107,14 +109,29 @@ def messenger() -> RecordingMessenger:
     return RecordingMessenger()
 
 
+@pytest.fixture(scope="session")
+def lexical_guard() -> ReopenGuard:
+    """A reopen guard without a model (fast); tests of the guard's quality use the USE model."""
+    return ReopenGuard(load_embedder("lexical"))
+
+
 @pytest.fixture
-def app(database: Database, clock: ManualClock, messenger: RecordingMessenger) -> Application:
+def guard(lexical_guard: ReopenGuard) -> ReopenGuard:
+    """The reopen guard of the test application (override in a module to use another one)."""
+    return lexical_guard
+
+
+@pytest.fixture
+async def app(
+    database: Database, clock: ManualClock, messenger: RecordingMessenger, guard: ReopenGuard
+) -> AsyncIterator[Application]:
     """The application on the test database, with a recording messenger attached."""
     # Virtual time: backoff and rate-limit waits move the manual clock instead of sleeping.
     outbox = Outbox(database, clock, monotonic=clock.monotonic, sleep=clock.sleep)
-    application = Application(database, clock=clock, outbox=outbox)
+    application = Application(database, clock=clock, outbox=outbox, guard=guard)
     application.attach(messenger)
-    return application
+    yield application
+    await application.reopen.stop()
 
 
 @pytest.fixture

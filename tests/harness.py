@@ -77,7 +77,7 @@ class BotHarness:
         chat: str = "ag",
         private: bool = False,
         admin: bool = False,
-        reply_to: tuple[str, str | None] | None = None,
+        reply_to: tuple[str, str | None] | QuotedMessage | None = None,
     ) -> list[str]:
         """Send a message and return the plain texts of the bot's answers in that chat.
 
@@ -90,11 +90,12 @@ class BotHarness:
             chat: Chat name.
             private: Send in a private chat.
             admin: The sender administers the chat.
-            reply_to: ``(text, sender name or None)`` of a message this one replies to.
+            reply_to: ``(text, sender name or None)`` of a message this one replies to, or the
+                quoted message itself (to answer one of the bot's messages by its id).
         """
         self._counter += 1
-        quoted = None
-        if reply_to is not None:
+        quoted = reply_to if isinstance(reply_to, QuotedMessage) else None
+        if reply_to is not None and not isinstance(reply_to, QuotedMessage):
             quoted_text, quoted_user = reply_to
             quoted = QuotedMessage(
                 f"q{self._counter}", quoted_text, self.user(quoted_user) if quoted_user else None
@@ -111,10 +112,16 @@ class BotHarness:
                 reply_to=quoted,
             )
         )
-        await self.app.outbox.drain()
+        await self.settle()
         return [
             m.markup.plain() for m in self.messenger.sent[before:] if m.chat.external_id == where.external_id
         ]
+
+    async def settle(self) -> None:
+        """Wait until the reopen guard checked every message and every reply went out."""
+        await self.app.outbox.drain()
+        await self.app.reopen.drain()
+        await self.app.outbox.drain()
 
     def sent_to(self, user: str) -> list[OutgoingMessage]:
         """Messages the bot sent privately to a person (their private chat is addressed by id)."""

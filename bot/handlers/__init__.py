@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.handlers import ag, decisions, goals, help, onboarding, roles
+from bot.handlers import ag, decisions, goals, help, hints, onboarding, roles
 
-FEATURES = (help, ag, goals, decisions, roles, onboarding)
+FEATURES = (help, ag, goals, decisions, roles, onboarding, hints)
 """Feature modules in the order ``/hilfe`` lists them."""
 
 

@@ -1,4 +1,4 @@
-"""Domain logic: groups and roles, the register of goals and decisions.
+"""Domain logic: groups and roles, the register of goals and decisions, onboarding, the reopen guard.
 
 Services work on one database session (one transaction per update) and raise
 :class:`bot.core.errors.UserError` for anything the person can fix.
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import Clock
 from bot.services.groups import GroupService
+from bot.services.hints import HintService
 from bot.services.onboarding import OnboardingService
 from bot.services.register import RegisterService
 
@@ -39,6 +40,7 @@ class Services:
         )
         self.register = RegisterService(session, clock)
         self.onboarding = OnboardingService(session, clock)
+        self.hints = HintService(session, clock)
 
 
-__all__ = ["GroupService", "OnboardingService", "RegisterService", "Services"]
+__all__ = ["GroupService", "HintService", "OnboardingService", "RegisterService", "Services"]

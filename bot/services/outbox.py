@@ -113,12 +113,13 @@ class Outbox:
     # Writing -----------------------------------------------------------------------------------
 
     async def enqueue(
-        self, session: AsyncSession, messages: Sequence[OutgoingMessage]
+        self, session: AsyncSession, messages: Sequence[OutgoingMessage], *, source: str | None = None
     ) -> list[OutboxMessage]:
         """Store messages in the caller's transaction; call :meth:`submit` after the commit.
 
         Messages are split into platform-sized parts first, so each stored row is one send and
-        a retry never repeats parts that already arrived.
+        a retry never repeats parts that already arrived. ``source`` (the key of the event they
+        answer) is stored on the first row.
         """
         rows = []
         now = self.clock.now()
@@ -135,6 +136,7 @@ class Outbox:
                         status=OutboxStatus.PENDING,
                         attempts=0,
                         created_at=now,
+                        source=None if rows else source,
                     )
                 )
         if rows:

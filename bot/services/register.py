@@ -9,9 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotFound, UserError
 from bot.core.ports import Clock
+from bot.services.hints import ItemChanged, note
 from bot.services.text import MAX_ITEM, MAX_REASON, clean, fold, tags_of
-from storage.models import Decision, DecisionStatus, Goal, GoalStatus, Person, WorkingGroup
+from storage.models import Decision, DecisionStatus, Goal, GoalStatus, Person, RegisterChange, WorkingGroup
 from storage.repositories import AuditRepository, GroupRepository, RegisterRepository
+
+ITEM_CHANGES = frozenset(change.value for change in RegisterChange)
 
 PAGE_SIZE = 10
 # Running numbers are 32-bit integer columns; larger numbers cannot exist (and PostgreSQL would
@@ -281,6 +284,9 @@ class RegisterService:
         self, group: WorkingGroup, actor: Person, action: str, entity_id: int, **details: object
     ) -> None:
         entity = action.split(".", 1)[0]
+        if action in ITEM_CHANGES:
+            # The reopen guard refreshes this item once the transaction committed.
+            note(self.audit.session, ItemChanged(group.id, entity, entity_id))
         await self.audit.add(
             group_id=group.id,
             actor_id=actor.id,

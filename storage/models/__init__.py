@@ -13,6 +13,8 @@ from storage.models.membership import Membership
 from storage.models.outbox_message import OutboxMessage, OutboxStatus
 from storage.models.person import Person
 from storage.models.platform_state import PlatformState
+from storage.models.reopen_example import ReopenExample
+from storage.models.reopen_hint import ReopenHint
 from storage.models.working_group import WorkingGroup
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "Person",
     "PlatformState",
     "RegisterChange",
+    "ReopenExample",
+    "ReopenHint",
     "Role",
     "WorkingGroup",
 ]

@@ -42,3 +42,6 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(Text)
+    # The event this message answers (a Matrix event id key): stored here instead of a separate
+    # checkpoint row, so a restart can tell the event was handled.
+    source: Mapped[str | None] = mapped_column(String(255), index=True)

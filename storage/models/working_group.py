@@ -31,3 +31,8 @@ class WorkingGroup(Base):
     welcome_text: Mapped[str | None] = mapped_column(Text)
     onboarding_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     absence_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Reopen guard: the switch, how readily it speaks up ("niedrig" | "normal" | "hoch") and how
+    # many days pass before the same item is pointed out again in the same chat.
+    hints_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    hint_sensitivity: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
+    hint_cooldown_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")

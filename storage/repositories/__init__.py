@@ -5,6 +5,7 @@ Repositories know SQL and nothing about rules; services decide what may happen.
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.groups import GroupRepository
+from storage.repositories.hints import HintRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.outbox import OutboxRepository, StateRepository
 from storage.repositories.people import PeopleRepository
@@ -13,6 +14,7 @@ from storage.repositories.register import RegisterRepository
 __all__ = [
     "AuditRepository",
     "GroupRepository",
+    "HintRepository",
     "LinkRepository",
     "OutboxRepository",
     "PeopleRepository",

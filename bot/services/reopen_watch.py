@@ -1,0 +1,218 @@
+"""Runs the reopen guard beside the update path: screen, queue, check in a thread, deliver.
+
+The application offers every non-command group message. :meth:`ReopenWatcher.offer` is the
+guard's *first stage* and runs on the update path: a dictionary lookup and
+:meth:`ReopenGuard.screen` (no database, no model), then a bounded queue. One worker takes
+messages from the queue, keeps each AG's items in the guard up to date (loaded on first use,
+then refreshed item by item from the signals of committed transactions) and runs the expensive
+check in a thread. A hint goes to ``deliver``, which applies the cool-down and sends it. When the
+queue is full the message is skipped with a log line, so a burst never delays commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from bot.core.events import ChatRef, UserRef
+from bot.core.ports import Clock
+from bot.services.hints import (
+    ExampleAdded,
+    HintService,
+    ItemChanged,
+    SettingsChanged,
+    Signal,
+    guard_id,
+)
+from bot.services.reopen import Hint, ReopenGuard, Sensitivity
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 256
+# Longer messages are checked by their beginning: a wall of text is rarely a short challenge, and
+# the embedding's cost grows with the length.
+MAX_CHECKED = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A group message waiting for the guard."""
+
+    group_id: int
+    chat: ChatRef
+    message_id: str | None
+    text: str
+    sender: UserRef
+    offered_at: float
+    """``monotonic()`` when it was offered (for the latency figures)."""
+
+
+Deliver = Callable[[Candidate, Hint], Awaitable[None]]
+
+
+class ReopenWatcher:
+    """The process's reopen guard, fed from the update path.
+
+    Args:
+        guard: The guard (one per process; its model is loaded by the worker, off the loop).
+        database: Where items and examples are loaded from.
+        clock: Source of time.
+        deliver: Called with each hint, on the loop; applies cool-down and settings and sends.
+        queue_size: Messages waiting at most; more are skipped.
+        monotonic: Time source for latency figures.
+    """
+
+    def __init__(
+        self,
+        guard: ReopenGuard,
+        database: Database,
+        clock: Clock,
+        deliver: Deliver,
+        *,
+        queue_size: int = QUEUE_SIZE,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.guard = guard
+        self.db = database
+        self.clock = clock
+        self.deliver = deliver
+        self.monotonic = monotonic
+        self.queue: asyncio.Queue[Candidate] = asyncio.Queue(queue_size)
+        self.skipped = 0
+        self._settings: dict[int, tuple[bool, Sensitivity]] = {}
+        self._loaded: set[int] = set()
+        self._changed: dict[int, set[tuple[str, int]]] = {}
+        self._examples: dict[int, list[ExampleAdded]] = {}
+        self._worker: asyncio.Task[None] | None = None
+        self._warm = False
+
+    # On the update path --------------------------------------------------------------------------
+
+    def configure(self, group_id: int, enabled: bool, sensitivity: Sensitivity) -> None:
+        """What the application read of the AG's settings (kept for messages that skip the database)."""
+        self._settings[group_id] = (enabled, sensitivity)
+
+    def offer(self, candidate: Candidate) -> bool:
+        """First stage: queue the message if it may question one of the AG's items.
+
+        Cheap enough for every group message: no database, no model, no waiting.
+
+        Returns:
+            Whether the message was queued.
+        """
+        enabled, _ = self._settings.get(candidate.group_id, (True, Sensitivity.NORMAL))
+        if not enabled:
+            return False
+        # Until the AG is loaded the guard cannot screen by its items; the worker will.
+        if candidate.group_id in self._loaded and not self.guard.screen(candidate.group_id, candidate.text):
+            return False
+        try:
+            self.queue.put_nowait(candidate)
+        except asyncio.QueueFull:
+            self.skipped += 1
+            log.warning(
+                "reopen guard busy: skipped a message in AG %s (%d so far)", candidate.group_id, self.skipped
+            )
+            return False
+        self._ensure_worker()
+        return True
+
+    def apply(self, signals: Iterable[Signal]) -> None:
+        """Take note of committed changes; the worker applies them before the AG's next check."""
+        for signal in signals:
+            if isinstance(signal, ItemChanged):
+                if signal.group_id in self._loaded:
+                    self._changed.setdefault(signal.group_id, set()).add((signal.kind, signal.item_id))
+            elif isinstance(signal, ExampleAdded):
+                if signal.group_id in self._loaded:
+                    self._examples.setdefault(signal.group_id, []).append(signal)
+            elif isinstance(signal, SettingsChanged):
+                self._settings[signal.group_id] = (signal.enabled, signal.sensitivity)
+
+    # Life cycle --------------------------------------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work(), name="reopen guard")
+
+    async def start(self) -> None:
+        """Start the worker (it loads the model first, in a thread)."""
+        self._ensure_worker()
+
+    async def stop(self) -> None:
+        """Stop the worker; queued messages are dropped (hints are best effort)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def drain(self) -> None:
+        """Wait until every queued message was checked (tests, benchmarks)."""
+        await self.queue.join()
+
+    # The worker --------------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        if not self._warm:
+            await asyncio.to_thread(self.guard.warm_up)
+            self._warm = True
+        while True:
+            candidate = await self.queue.get()
+            try:
+                await self._check(candidate)
+            except Exception:
+                # The guard is an assistant: a failure costs one hint, never the bot.
+                log.exception("reopen guard failed on a message in AG %s", candidate.group_id)
+            finally:
+                self.queue.task_done()
+
+    async def _check(self, candidate: Candidate) -> None:
+        group_id = candidate.group_id
+        await self._refresh(group_id)
+        enabled, sensitivity = self._settings.get(group_id, (True, Sensitivity.NORMAL))
+        if not enabled:
+            return
+        text = candidate.text[:MAX_CHECKED]
+        if not self.guard.screen(group_id, text):  # offered before the AG was loaded
+            return
+        hint = await asyncio.to_thread(self.guard.check, group_id, text, sensitivity)
+        if hint is not None:
+            await self.deliver(candidate, hint)
+
+    async def _refresh(self, group_id: int) -> None:
+        """Bring the AG's items and examples in the guard up to date with the database."""
+        if group_id not in self._loaded:
+            async with self.db.transaction() as session:
+                hints = HintService(session, self.clock)
+                items = await hints.items(group_id)
+                examples = await hints.examples(group_id)
+            self._changed.pop(group_id, None)
+            self._examples.pop(group_id, None)
+            await asyncio.to_thread(self._load, group_id, items, examples)
+            self._loaded.add(group_id)
+            return
+        changed = self._changed.pop(group_id, set())
+        if changed:
+            async with self.db.transaction() as session:
+                hints = HintService(session, self.clock)
+                fresh = [(kind, item_id, await hints.item(kind, item_id)) for kind, item_id in changed]
+            await asyncio.to_thread(self._update, group_id, fresh)
+        for added in self._examples.pop(group_id, []):
+            await asyncio.to_thread(self.guard.add_example, group_id, added.example)
+
+    def _load(self, group_id: int, items: list, examples: list) -> None:
+        self.guard.set_items(group_id, items)
+        self.guard.set_examples(group_id, examples)
+
+    def _update(self, group_id: int, fresh: list) -> None:
+        for kind, item_id, item in fresh:
+            if item is None:
+                self.guard.remove_item(group_id, guard_id(kind, item_id))
+            else:
+                self.guard.upsert_item(group_id, item)
