@@ -321,18 +321,14 @@ class Application:
                 return [OutgoingMessage(onboarding.private_chat(person), markup)]
         return []
 
-    async def _commit_safely(
-        self, outgoing: list[OutgoingMessage], checkpoint: _Checkpoint | None
-    ) -> None:
+    async def _commit_safely(self, outgoing: list[OutgoingMessage], checkpoint: _Checkpoint | None) -> None:
         try:
             await self._commit(outgoing, checkpoint)
         except Exception:
             # Even the error reply could not be stored (database down): log, never crash.
             log.exception("could not store the reply to an update")
 
-    async def _on_membership(
-        self, event: MemberJoined | MemberLeft, checkpoint: _Checkpoint | None
-    ) -> None:
+    async def _on_membership(self, event: MemberJoined | MemberLeft, checkpoint: _Checkpoint | None) -> None:
         try:
             async with self.db.transaction() as session:
                 services = self.services(session)

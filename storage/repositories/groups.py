@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from storage.models import Chat, WorkingGroup
+
+# Built once: this query runs for every handled update, and a prebuilt statement skips the
+# construction and cache-key work SQLAlchemy would otherwise repeat each time.
+_CHAT_WITH_GROUP = (
+    select(Chat, WorkingGroup)
+    .outerjoin(WorkingGroup, WorkingGroup.id == Chat.group_id)
+    .where(Chat.platform == bindparam("platform"), Chat.external_id == bindparam("external_id"))
+)
 
 
 class GroupRepository:
@@ -31,11 +39,7 @@ class GroupRepository:
         answered from the session without another round trip.
         """
         row = (
-            await self.session.execute(
-                select(Chat, WorkingGroup)
-                .outerjoin(WorkingGroup, WorkingGroup.id == Chat.group_id)
-                .where(Chat.platform == platform, Chat.external_id == external_id)
-            )
+            await self.session.execute(_CHAT_WITH_GROUP, {"platform": platform, "external_id": external_id})
         ).first()
         if row is None:
             return None

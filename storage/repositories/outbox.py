@@ -5,12 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus, PlatformState
+
+_INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        external_id=bindparam("sent_external_id"),
+        attempts=OutboxMessage.attempts + 1,
+    )
+)
 
 
 class OutboxRepository:
@@ -33,7 +45,7 @@ class OutboxRepository:
         values = [{name: getattr(m, name) for name in columns} for m in messages]
         connection = await self.session.connection()
         if len(values) == 1:
-            result = await connection.execute(table.insert().values(values[0]).returning(table.c.id))
+            result = await connection.execute(_INSERT_ONE, values[0])
             ids = [result.scalar_one()]
         else:
             result = await connection.execute(
@@ -62,14 +74,7 @@ class OutboxRepository:
     async def mark_sent(self, message_id: int, at: datetime, external_id: str | None) -> None:
         """Record a confirmed delivery."""
         await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(
-                status=OutboxStatus.SENT,
-                sent_at=at,
-                external_id=external_id,
-                attempts=OutboxMessage.attempts + 1,
-            )
+            _MARK_SENT, {"message_id": message_id, "sent_at": at, "sent_external_id": external_id}
         )
 
     async def mark_failed(self, message_id: int, error: str) -> None:

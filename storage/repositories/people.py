@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, Person, Role, WorkingGroup
@@ -12,6 +12,14 @@ from storage.models import Membership, Person, Role, WorkingGroup
 # "Last seen" serves onboarding ("back after 30 days"); minute precision is plenty, and not
 # rewriting it on every message keeps a chatty group's messages read-only for the database.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+# Built once (it runs for every handled update; see storage/repositories/groups.py).
+_PERSON_WITH_MEMBERSHIPS = (
+    select(Person, Membership)
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .where(Person.platform == bindparam("platform"), Person.external_id == bindparam("external_id"))
+)
 
 
 class PeopleRepository:
@@ -26,9 +34,7 @@ class PeopleRepository:
     async def person(self, platform: str, external_id: str) -> Person | None:
         """The stored person for a platform identity (with their memberships), if known."""
         rows = await self.session.execute(
-            select(Person, Membership)
-            .outerjoin(Membership, Membership.person_id == Person.id)
-            .where(Person.platform == platform, Person.external_id == external_id)
+            _PERSON_WITH_MEMBERSHIPS, {"platform": platform, "external_id": external_id}
         )
         found = None
         for person, membership in rows:

@@ -29,6 +29,7 @@ from nio import (
     RoomMessageText,
     SyncResponse,
     UnknownEvent,
+    UploadFilterResponse,
     WhoamiResponse,
 )
 from nio.api import RoomPreset
@@ -117,6 +118,7 @@ class MatrixAdapter:
         self._last_event: dict[str, str] = {}  # room id → last handled event id
         self._joined_at: dict[str, int] = {}  # room id → when we joined (ms), to skip history
         self._buttons: dict[str, dict[str, str]] = {}
+        self._filter_ids: dict[int, str] = {}
         self._replaying = False
         self._directs_changed = False
         self._saved_at = 0.0
@@ -137,7 +139,7 @@ class MatrixAdapter:
         self.app.attach(self.messenger, bot_names=[self.user_id, self.user_id.split(":")[0].lstrip("@")])
         if self.next_batch is None:
             # First start ever: take the current position and skip all room history.
-            response = await self._sync_once(_filter(0), timeout=0)
+            response = await self._sync_once(await self._sync_filter(0), timeout=0)
             await self._handle_invites(response)
             self.next_batch = response.next_batch
             await self._save_position()
@@ -221,7 +223,26 @@ class MatrixAdapter:
 
     # Syncing -----------------------------------------------------------------------------------
 
-    async def _sync_once(self, sync_filter: dict[str, Any], timeout: int) -> SyncResponse:
+    async def _sync_filter(self, limit: int) -> str | dict[str, Any]:
+        """The sync filter as an id uploaded once per run (the inline JSON form would make the
+        homeserver parse and validate it again for every sync); inline if the upload fails."""
+        filter_id = self._filter_ids.get(limit)
+        if filter_id is None:
+            definition = _filter(limit)
+            try:
+                response = await self.client.upload_filter(
+                    room=definition["room"], presence=definition["presence"]
+                )
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                log.info("matrix: could not upload the sync filter (%s); sending it inline", error)
+                return definition
+            if not isinstance(response, UploadFilterResponse):
+                log.info("matrix: could not upload the sync filter (%s); sending it inline", response.message)
+                return definition
+            filter_id = self._filter_ids[limit] = response.filter_id
+        return filter_id
+
+    async def _sync_once(self, sync_filter: str | dict[str, Any], timeout: int) -> SyncResponse:
         delay = 1.0
         while True:
             try:
@@ -258,7 +279,8 @@ class MatrixAdapter:
     async def _sync_loop(self) -> None:
         while not self._stopping:
             await self._keys()
-            response = await self._sync_once(_filter(TIMELINE_LIMIT), timeout=self.config.sync_timeout_ms)
+            sync_filter = await self._sync_filter(TIMELINE_LIMIT)
+            response = await self._sync_once(sync_filter, timeout=self.config.sync_timeout_ms)
             try:
                 await self._process(response)
             except Exception:

@@ -26,6 +26,17 @@ RememberButtons = Callable[[str, dict[str, str]], Awaitable[None]]
 
 
 def _size(markup: Markup) -> int:
+    # Most messages are far below the budget: an upper bound that needs no rendering settles
+    # them (HTML escaping grows a character to at most 6, UTF-8 to at most 4 bytes; tags, link
+    # targets and line breaks are counted generously).
+    chars = spans = 0
+    for line in markup.lines:
+        for span in line.spans:
+            chars += len(span.text) + len(span.link or "")
+            spans += 1
+    bound = chars * 4 * 7 + spans * 64 + len(markup.lines) * 32
+    if bound <= EVENT_BUDGET:
+        return bound
     return len(render_rich_html(markup).encode()) + len(render_plain(markup).encode())
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import nio
 import pytest
 
@@ -355,3 +356,39 @@ def test_direct_room_that_grows_is_no_longer_private(adapter: MatrixAdapter) -> 
     chat = adapter._chat("!dm:localhost")
 
     assert not (chat.is_private and chat.external_id == ANNA)
+
+
+async def test_the_sync_filter_is_uploaded_once(
+    adapter: MatrixAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nio import UploadFilterResponse
+
+    calls: list[dict[str, Any]] = []
+
+    async def upload_filter(**kwargs: Any) -> UploadFilterResponse:
+        calls.append(kwargs)
+        return UploadFilterResponse(filter_id=f"f{len(calls)}")
+
+    monkeypatch.setattr(adapter.client, "upload_filter", upload_filter)
+    assert await adapter._sync_filter(50) == "f1"
+    assert await adapter._sync_filter(50) == "f1"
+    assert await adapter._sync_filter(0) == "f2"
+    assert calls[0]["room"]["timeline"]["limit"] == 50
+
+
+async def test_the_sync_filter_goes_inline_when_the_upload_fails(
+    adapter: MatrixAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nio import UploadFilterError
+
+    async def refused(**kwargs: Any) -> UploadFilterError:
+        return UploadFilterError("M_UNKNOWN", "M_UNKNOWN")
+
+    async def unreachable(**kwargs: Any) -> None:
+        raise aiohttp.ClientConnectionError("down")
+
+    monkeypatch.setattr(adapter.client, "upload_filter", refused)
+    inline = await adapter._sync_filter(50)
+    assert isinstance(inline, dict) and inline["room"]["timeline"]["limit"] == 50
+    monkeypatch.setattr(adapter.client, "upload_filter", unreachable)
+    assert isinstance(await adapter._sync_filter(50), dict)
