@@ -27,13 +27,11 @@ Update path and threading:
   lock is held ≈ 1 ms per check even at 10,000 items, and one instance serves all AGs.
 * Call :meth:`ReopenGuard.warm_up` once at start-up (loads the model, embeds the seed).
 
-Storage wiring (not here): the caller loads the AG's active goals and decisions as
-:class:`SettledItem` and its feedback as :class:`LabelledExample`, passes them with
-:meth:`ReopenGuard.set_items` / :meth:`ReopenGuard.set_examples` (bulk; cheap when unchanged), then
-keeps them current with :meth:`ReopenGuard.upsert_item` / :meth:`ReopenGuard.remove_item`, which
-cost O(the changed item) — the new or edited text is embedded, the rest stays. It applies the
-cool-down and the ``/hinweise aus|an`` switch, and records hints so that ``/hinweis falsch`` can be
-turned into a negative example.
+Wiring (not here): :mod:`bot.services.reopen_watch` feeds the guard from the update path (screen,
+bounded queue, one worker that loads each AG with :meth:`ReopenGuard.set_items` /
+:meth:`ReopenGuard.set_examples` and keeps it current with :meth:`ReopenGuard.upsert_item` /
+:meth:`ReopenGuard.remove_item`, which cost O(the changed item)); :mod:`bot.services.hints` keeps
+the settings, the hints given (cool-down) and the coordinators' feedback in the database.
 """
 
 from __future__ import annotations

@@ -13,14 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import OutboxMessage, OutboxStatus, PlatformState
 
 _INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
+_TABLE = OutboxMessage.__table__
+# Core, not the ORM: the sent mark follows every delivered message, and an ORM-enabled UPDATE
+# goes through the bulk-persistence machinery (session synchronisation) it does not need.
 _MARK_SENT = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("message_id"))
+    _TABLE.update()
+    .where(_TABLE.c.id == bindparam("message_id"))
     .values(
         status=OutboxStatus.SENT,
         sent_at=bindparam("sent_at"),
         external_id=bindparam("sent_external_id"),
-        attempts=OutboxMessage.attempts + 1,
+        attempts=_TABLE.c.attempts + 1,
     )
 )
 
@@ -73,9 +76,11 @@ class OutboxRepository:
 
     async def mark_sent(self, message_id: int, at: datetime, external_id: str | None) -> None:
         """Record a confirmed delivery."""
-        await self.session.execute(
+        connection = await self.session.connection()
+        await connection.execute(
             _MARK_SENT, {"message_id": message_id, "sent_at": at, "sent_external_id": external_id}
         )
+        self.session.info["wrote"] = True
 
     async def mark_failed(self, message_id: int, error: str) -> None:
         """Give a message up for good, with the reason."""
