@@ -753,6 +753,13 @@ async def app_figures(
             await watcher.drain()
             figures["load_s"] = time.perf_counter() - started
             await app.outbox.drain()
+            # Every member writes once first: a newcomer's first message builds their brief,
+            # which is onboarding's cost, not the guard's.
+            for n in range(40):
+                sender = UserRef(Platform.CONSOLE, f"id-{n}", f"M{n}", None)
+                await app.handle(IncomingMessage(chat, sender, "Hallo zusammen", f"h{n}", False))
+            await watcher.drain()
+            await app.outbox.drain()
             offer_ms.clear()
 
             # Normal load: a busy group, one message every ``pace`` seconds; every 10th questions

@@ -34,6 +34,7 @@ from storage import Database
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
+SKIP_LOG_INTERVAL = 60.0
 # Longer messages are checked by their beginning: a wall of text is rarely a short challenge, and
 # the embedding's cost grows with the length.
 MAX_CHECKED = 1000
@@ -84,6 +85,7 @@ class ReopenWatcher:
         self.monotonic = monotonic
         self.queue: asyncio.Queue[Candidate] = asyncio.Queue(queue_size)
         self.skipped = 0
+        self._skip_logged_at = -SKIP_LOG_INTERVAL
         self._settings: dict[int, tuple[bool, Sensitivity]] = {}
         self._loaded: set[int] = set()
         self._changed: dict[int, set[tuple[str, int]]] = {}
@@ -115,9 +117,15 @@ class ReopenWatcher:
             self.queue.put_nowait(candidate)
         except asyncio.QueueFull:
             self.skipped += 1
-            log.warning(
-                "reopen guard busy: skipped a message in AG %s (%d so far)", candidate.group_id, self.skipped
-            )
+            now = self.monotonic()
+            # One line per minute at most: a burst must not flood the log either.
+            if now - self._skip_logged_at >= SKIP_LOG_INTERVAL:
+                self._skip_logged_at = now
+                log.warning(
+                    "reopen guard busy: skipping messages (AG %s; %d skipped since start)",
+                    candidate.group_id,
+                    self.skipped,
+                )
             return False
         self._ensure_worker()
         return True
