@@ -302,12 +302,4 @@ class HintService:
         note(self.session, ExampleAdded(group.id, LabelledExample(text, guard_id(kind, item_id), reopens)))
 
     async def _log(self, group: WorkingGroup, actor: Person, action: str, **details: object) -> None:
-        await self.audit.add(
-            group_id=group.id,
-            actor_id=actor.id,
-            action=action,
-            entity="group",
-            entity_id=group.id,
-            at=self.clock.now(),
-            details=details,
-        )
+        await self.audit.group_setting(group.id, actor.id, action, self.clock.now(), **details)

@@ -195,12 +195,4 @@ class OnboardingService:
         group.onboarding_enabled = enabled
 
     async def _log(self, group: WorkingGroup, actor: Person, action: str, **details: object) -> None:
-        await self.audit.add(
-            group_id=group.id,
-            actor_id=actor.id,
-            action=action,
-            entity="group",
-            entity_id=group.id,
-            at=self.clock.now(),
-            details=details,
-        )
+        await self.audit.group_setting(group.id, actor.id, action, self.clock.now(), **details)

@@ -42,6 +42,20 @@ class AuditRepository:
         await self.session.flush()
         return entry
 
+    async def group_setting(
+        self, group_id: int, actor_id: int, action: str, at: datetime, **details: Any
+    ) -> AuditEntry:
+        """Record a change to an AG's own settings (the AG is the changed entity)."""
+        return await self.add(
+            group_id=group_id,
+            actor_id=actor_id,
+            action=action,
+            entity="group",
+            entity_id=group_id,
+            at=at,
+            details=details,
+        )
+
     async def for_group(self, group_id: int, limit: int = 100) -> list[AuditEntry]:
         """The newest entries of an AG, newest first."""
         rows = await self.session.scalars(
