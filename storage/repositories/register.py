@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Decision, DecisionStatus, DecisionTag, Goal, GoalStatus
@@ -12,6 +12,16 @@ from storage.models import Decision, DecisionStatus, DecisionTag, Goal, GoalStat
 
 def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# The plain list of active decisions, built once (it answers every /beschluesse without terms).
+_ACTIVE_PAGE = (
+    select(Decision, func.count().over().label("total"))
+    .where(Decision.group_id == bindparam("group_id"), Decision.status == DecisionStatus.ACTIVE)
+    .order_by(Decision.number.desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
 
 
 class RegisterRepository:
@@ -119,18 +129,22 @@ class RegisterRepository:
         Returns:
             The page of decisions and the total number of matches.
         """
-        query = self._search(group_id, terms, tags)
-        # The total rides along as a window function: one query per page instead of two.
-        rows = (
-            await self.session.execute(
+        params = {"group_id": group_id, "offset": offset, "limit": limit}
+        if terms or tags:
+            query = self._search(group_id, terms, tags)
+            # The total rides along as a window function: one query per page instead of two.
+            page = (
                 query.add_columns(func.count().over().label("total"))
                 .order_by(Decision.number.desc())
                 .offset(offset)
                 .limit(limit)
             )
-        ).all()
+            rows = (await self.session.execute(page)).all()
+        else:  # the plain list (/beschluesse): a statement built once
+            rows = (await self.session.execute(_ACTIVE_PAGE, params)).all()
         if rows:
             return [row[0] for row in rows], rows[0][1]
+        query = self._search(group_id, terms, tags)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         return [], total
 
