@@ -165,7 +165,10 @@ class ConsoleAdapter:
                 timestamp=self.app.clock.now(),
             )
         )
-        # Show the answers before the next prompt, as a chat client would.
+        # Show the answers before the next prompt, as a chat client would; a hint of the reopen
+        # guard, too (it runs beside the update path, so it is waited for here).
+        await self.app.outbox.drain()
+        await self.app.reopen.drain()
         await self.app.outbox.drain()
 
     async def _directive(self, line: str) -> bool:

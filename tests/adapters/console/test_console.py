@@ -127,3 +127,18 @@ async def test_join_in_private_chat_is_refused(console) -> None:
     await adapter.process(":chat mir private")
     await adapter.process(":join x")
     assert "nur in Gruppenchats" in out.getvalue()
+
+
+async def test_a_hint_is_shown_before_the_next_prompt(console) -> None:
+    # The test application's guard is the lexical one (no model); the message repeats the
+    # decision's words and questions it plainly.
+    adapter, out = console
+    await adapter.process("/ag anlegen AG")
+    await adapter.process("/beschluss Die Treffen finden vierteljährlich statt.")
+    await adapter.process("Warum finden die Treffen nur vierteljährlich statt? Das sollten wir ändern.")
+    await adapter.process("/hinweise")
+    text = out.getvalue()
+    hint = text.split("Das sollten wir ändern.", 1)[1]
+    assert hint.startswith("\n[gruppe #6] 💡") and "Beschluss Nr. 1" in hint
+    assert "→ /hinweis falsch 1" in hint
+    assert hint.index("💡") < hint.index("ich> /hinweise")
