@@ -70,7 +70,8 @@ async def test_run_with_a_matrix_account(tmp_path: Path, synapse_server: Synapse
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\nurl = "sqlite:///{tmp_path}/bot.sqlite3"\n'
-        f'[matrix]\nhomeserver = "{synapse_server.base_url}"\nuser_id = "{synapse_server.user_id(localpart)}"\n'
+        f'[matrix]\nhomeserver = "{synapse_server.base_url}"\n'
+        f'user_id = "{synapse_server.user_id(localpart)}"\n'
         f'password = "{password}"\nsync_timeout_ms = 1000\n',
         encoding="utf-8",
     )

@@ -163,9 +163,9 @@ class RunningBot:
 
 @pytest.fixture
 async def matrix_bot(
-    synapse_server: SynapseServer,
+    synapse_server: SynapseServer,  # noqa: F811  (the imported fixture)
     database: Database,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
     """Factory for the bot on the shared homeserver (same account across restarts in a test)."""
     localpart = unique("kuemmerer")
