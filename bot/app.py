@@ -121,7 +121,7 @@ class Application:
         await self.outbox.stop()
 
     async def handle(
-        self, event: Event, *, checkpoint: _Checkpoint | None = None, per_event: bool = False
+        self, event: Event, *, checkpoint: tuple[str, str] | None = None, per_event: bool = False
     ) -> None:
         """Handle one event in one transaction and queue the replies for delivery.
 
@@ -258,12 +258,7 @@ class Application:
 
     def _watch(self, event: IncomingMessage, group_id: int) -> None:
         """Offer a plain group message to the reopen guard (its cheap first stage runs here)."""
-        if event.chat.is_private:
-            return
-        candidate = Candidate(
-            group_id, event.chat, event.message_id, event.text, event.sender, self.reopen.monotonic()
-        )
-        self.reopen.offer(candidate)
+        self.reopen.offer(Candidate(group_id, event.chat, event.message_id, event.text, event.sender))
 
     async def _deliver_hint(self, candidate: Candidate, hint: Hint) -> None:
         """Send a hint unless the AG switched the guard off meanwhile or the item is cooling down."""

@@ -26,9 +26,9 @@ GOAL_WORDS = frozenset({"ziel", "goal", "z"})
 HINT_PREVIEW = 300
 
 
-def item_label(tr: Translator, item: SettledItem) -> str:
+def item_label(tr: Translator, kind: str, number: int) -> str:
     """``Beschluss Nr. 3`` or ``Ziel 2``."""
-    return tr.text(f"hints.item.{item.kind}", number=item.number)
+    return tr.text(f"hints.item.{kind}", number=number)
 
 
 def hint_message(
@@ -37,7 +37,7 @@ def hint_message(
     """The guard's reply: which item, since when it is settled, and how to reopen it properly."""
     settled = tr.date(item.date) if item.date is not None else "–"
     key = "hints.hint_decision" if item.kind == "decision" else "hints.hint_goal"
-    markup = tr.markup(key, item=item_label(tr, item), date=settled)
+    markup = tr.markup(key, item=item_label(tr, item.kind, item.number), date=settled)
     markup.extend(quote_block(shorten(item.text, HINT_PREVIEW)))
     markup.extend(tr.lines("hints.how_to_reopen"))
     buttons = [[Button(tr.text("hints.wrong_button"), command=f"/hinweis falsch {hint_id}")]]
@@ -89,7 +89,7 @@ async def point_out(ctx: Context, args: Args) -> None:
     item = await ctx.services.hints.point_out(
         group, kind, number, quoted.text if quoted is not None else None, ctx.person
     )
-    markup = ctx.tr.markup("hints.learned_missed", item=item_label(ctx.tr, item))
+    markup = ctx.tr.markup("hints.learned_missed", item=item_label(ctx.tr, item.kind, item.number))
     ctx.reply(markup)
 
 
@@ -109,7 +109,7 @@ async def wrong(ctx: Context, args: Args) -> None:
         hint_id=hint_id,
         reply_to=quoted.message_id if quoted is not None and hint_id is None else None,
     )
-    item = ctx.tr.text(f"hints.item.{hint.item_kind}", number=hint.item_number)
+    item = item_label(ctx.tr, hint.item_kind, hint.item_number)
     if not await ctx.services.hints.mark_wrong(group, hint, ctx.person):
         ctx.say("hints.already_wrong", item=item)
         return

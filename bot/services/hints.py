@@ -19,13 +19,12 @@ from bot.services.reopen import LabelledExample, Sensitivity, SettledItem
 from bot.services.text import clean
 from storage.models import DecisionStatus, GoalStatus, Person, ReopenExample, ReopenHint, WorkingGroup
 from storage.repositories import AuditRepository, HintRepository, RegisterRepository
-from storage.repositories.hints import ItemRow
+from storage.repositories.hints import ItemRow, decision_row, goal_row
 
 SIGNALS = "kuemmerer.reopen_signals"
 """Key of the signal list in ``session.info``."""
 
 MAX_COOLDOWN_DAYS = 365
-MAX_NUMBER = 2**31 - 1
 MAX_EXAMPLE = 2000
 
 
@@ -95,15 +94,6 @@ def sensitivity_of(group: WorkingGroup) -> Sensitivity:
         return Sensitivity.NORMAL
 
 
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    """What a coordinator's feedback taught the guard."""
-
-    kind: str
-    number: int
-    hint: ReopenHint | None
-
-
 class HintService:
     """Settings, hints and feedback of the reopen guard for one transaction.
 
@@ -151,7 +141,7 @@ class HintService:
 
     async def item(self, kind: str, item_id: int) -> SettledItem | None:
         """One item if it is (still) active."""
-        row, _ = await self.repo.item(kind, item_id)
+        row = await self.repo.item(kind, item_id)
         return settled_item(row) if row is not None else None
 
     async def examples(self, group_id: int) -> list[LabelledExample]:
@@ -259,20 +249,17 @@ class HintService:
         text = clean(text, limit=MAX_EXAMPLE, what="text")
         register = RegisterRepository(self.session)
         if kind == "goal":
-            goal = await register.goal(group.id, number) if number <= MAX_NUMBER else None
+            goal = await register.goal(group.id, number)
             if goal is None or goal.status is not GoalStatus.ACTIVE:
                 raise NotFound("hints.no_item_goal", number=number)
-            item = settled_item(("goal", goal.id, goal.number, goal.text, goal.created_at.date()))
+            row = goal_row(goal)
         else:
-            decision = await register.decision(group.id, number) if number <= MAX_NUMBER else None
+            decision = await register.decision(group.id, number)
             if decision is None or decision.status is not DecisionStatus.ACTIVE:
                 raise NotFound("hints.no_item_decision", number=number)
-            item = settled_item(
-                ("decision", decision.id, decision.number, decision.text, decision.decided_on)
-            )
-        ref_kind, item_id = item_ref(item.id)
-        await self._example(group, text, ref_kind, item_id, True, "missed", actor, None)
-        return item
+            row = decision_row(decision)
+        await self._example(group, text, kind, row[1], True, "missed", actor, None)
+        return settled_item(row)
 
     async def _example(
         self,

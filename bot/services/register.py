@@ -17,9 +17,6 @@ from storage.repositories import AuditRepository, GroupRepository, RegisterRepos
 ITEM_CHANGES = frozenset(change.value for change in RegisterChange)
 
 PAGE_SIZE = 10
-# Running numbers are 32-bit integer columns; larger numbers cannot exist (and PostgreSQL would
-# reject them as parameters), so they are "not found" without asking the database.
-MAX_NUMBER = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +97,7 @@ class RegisterService:
         Raises:
             NotFound: There is no such goal in the AG.
         """
-        goal = await self.repo.goal(group.id, number) if number <= MAX_NUMBER else None
+        goal = await self.repo.goal(group.id, number)
         if goal is None:
             raise NotFound("goal.not_found", number=number)
         return goal
@@ -184,7 +181,7 @@ class RegisterService:
         Raises:
             NotFound: There is no such decision in the AG.
         """
-        decision = await self.repo.decision(group.id, number) if number <= MAX_NUMBER else None
+        decision = await self.repo.decision(group.id, number)
         if decision is None:
             raise NotFound("decision.not_found", number=number)
         return decision

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
 SKIP_LOG_INTERVAL = 60.0
+# Settings of an AG the application has not reported yet: the defaults of a new AG.
+DEFAULT_SETTINGS = (True, Sensitivity.NORMAL)
 # Longer messages are checked by their beginning: a wall of text is rarely a short challenge, and
 # the embedding's cost grows with the length.
 MAX_CHECKED = 1000
@@ -49,8 +51,6 @@ class Candidate:
     message_id: str | None
     text: str
     sender: UserRef
-    offered_at: float
-    """``monotonic()`` when it was offered (for the latency figures)."""
 
 
 Deliver = Callable[[Candidate, Hint], Awaitable[None]]
@@ -107,7 +107,7 @@ class ReopenWatcher:
         Returns:
             Whether the message was queued.
         """
-        enabled, _ = self._settings.get(candidate.group_id, (True, Sensitivity.NORMAL))
+        enabled, _ = self._settings.get(candidate.group_id, DEFAULT_SETTINGS)
         if not enabled:
             return False
         # Until the AG is loaded the guard cannot screen by its items; the worker will.
@@ -182,19 +182,24 @@ class ReopenWatcher:
 
     async def _check(self, candidate: Candidate) -> None:
         group_id = candidate.group_id
-        await self._refresh(group_id)
-        enabled, sensitivity = self._settings.get(group_id, (True, Sensitivity.NORMAL))
+        just_loaded = await self._refresh(group_id)
+        enabled, sensitivity = self._settings.get(group_id, DEFAULT_SETTINGS)
         if not enabled:
             return
         text = candidate.text[:MAX_CHECKED]
-        if not self.guard.screen(group_id, text):  # offered before the AG was loaded
+        # offer() could screen only once the AG was loaded.
+        if just_loaded and not self.guard.screen(group_id, text):
             return
-        hint = await asyncio.to_thread(self.guard.check, group_id, text, sensitivity)
+        hint = await self.guard.check_async(group_id, text, sensitivity)
         if hint is not None:
             await self.deliver(candidate, hint)
 
-    async def _refresh(self, group_id: int) -> None:
-        """Bring the AG's items and examples in the guard up to date with the database."""
+    async def _refresh(self, group_id: int) -> bool:
+        """Bring the AG's items and examples in the guard up to date with the database.
+
+        Returns:
+            Whether the AG was loaded just now (its first message).
+        """
         if group_id not in self._loaded:
             async with self.db.transaction() as session:
                 hints = HintService(session, self.clock)
@@ -204,7 +209,7 @@ class ReopenWatcher:
             self._examples.pop(group_id, None)
             await asyncio.to_thread(self._load, group_id, items, examples)
             self._loaded.add(group_id)
-            return
+            return True
         changed = self._changed.pop(group_id, set())
         if changed:
             async with self.db.transaction() as session:
@@ -213,6 +218,7 @@ class ReopenWatcher:
             await asyncio.to_thread(self._update, group_id, fresh)
         for added in self._examples.pop(group_id, []):
             await asyncio.to_thread(self.guard.add_example, group_id, added.example)
+        return False
 
     def _load(self, group_id: int, items: list, examples: list) -> None:
         self.guard.set_items(group_id, items)

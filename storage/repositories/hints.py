@@ -22,6 +22,16 @@ ItemRow = tuple[str, int, int, str, date | None]
 """``(kind, id, number, text, settled on)`` of an active goal or decision."""
 
 
+def goal_row(goal: Goal) -> ItemRow:
+    """The item row of a goal (settled when it was set)."""
+    return ("goal", goal.id, goal.number, goal.text, goal.created_at.date())
+
+
+def decision_row(decision: Decision) -> ItemRow:
+    """The item row of a decision."""
+    return ("decision", decision.id, decision.number, decision.text, decision.decided_on)
+
+
 class HintRepository:
     """Reads what the guard compares messages with and records what it said."""
 
@@ -45,19 +55,14 @@ class HintRepository:
         rows += [("decision", i, n, t, d) for i, n, t, d in decisions]
         return rows
 
-    async def item(self, kind: str, item_id: int) -> tuple[ItemRow | None, int | None]:
-        """One goal or decision by id: its row if it is active, and its AG."""
+    async def item(self, kind: str, item_id: int) -> ItemRow | None:
+        """One goal or decision by id, if it is active."""
         if kind == "goal":
             goal = await self.session.get(Goal, item_id)
-            if goal is None:
-                return None, None
-            row = ("goal", goal.id, goal.number, goal.text, goal.created_at.date())
-            return (row if goal.status is GoalStatus.ACTIVE else None), goal.group_id
+            return goal_row(goal) if goal is not None and goal.status is GoalStatus.ACTIVE else None
         decision = await self.session.get(Decision, item_id)
-        if decision is None:
-            return None, None
-        row = ("decision", decision.id, decision.number, decision.text, decision.decided_on)
-        return (row if decision.status is DecisionStatus.ACTIVE else None), decision.group_id
+        active = decision is not None and decision.status is DecisionStatus.ACTIVE
+        return decision_row(decision) if active else None
 
     async def examples(self, group_id: int) -> Sequence[ReopenExample]:
         """The AG's labelled examples, oldest first."""

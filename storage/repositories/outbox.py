@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus, PlatformState
 
-_INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
 _TABLE = OutboxMessage.__table__
+_COLUMNS = [c.name for c in _TABLE.columns if c.name != "id"]
+_INSERT = _TABLE.insert().returning(_TABLE.c.id, sort_by_parameter_order=True)
 # Core, not the ORM: the sent mark follows every delivered message, and an ORM-enabled UPDATE
 # goes through the bulk-persistence machinery (session synchronisation) it does not need.
 _MARK_SENT = (
@@ -43,18 +44,9 @@ class OutboxRepository:
         """
         if not messages:
             return []
-        table = OutboxMessage.__table__
-        columns = [c.name for c in table.columns if c.name != "id"]
-        values = [{name: getattr(m, name) for name in columns} for m in messages]
+        values = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
         connection = await self.session.connection()
-        if len(values) == 1:
-            result = await connection.execute(_INSERT_ONE, values[0])
-            ids = [result.scalar_one()]
-        else:
-            result = await connection.execute(
-                table.insert().returning(table.c.id, sort_by_parameter_order=True), values
-            )
-            ids = list(result.scalars())
+        ids = (await connection.execute(_INSERT, values)).scalars().all()
         for message, message_id in zip(messages, ids, strict=True):
             message.id = message_id
         self.session.info["wrote"] = True

@@ -14,14 +14,37 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _matching(group_id: object, terms: Sequence[str], tags: Sequence[str]) -> Select:
+    """Active decisions of an AG (an id or a bind parameter) with every term and every tag."""
+    query = select(Decision).where(Decision.group_id == group_id, Decision.status == DecisionStatus.ACTIVE)
+    for term in terms:
+        query = query.where(Decision.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    for tag in tags:
+        query = query.where(
+            select(DecisionTag.decision_id)
+            .where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag)
+            .exists()
+        )
+    return query
+
+
+def _page(query: Select) -> Select:
+    """A page of ``query``, newest first; the total rides along as a window function (one query
+    per page instead of two)."""
+    return (
+        query.add_columns(func.count().over().label("total"))
+        .order_by(Decision.number.desc())
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+# Running numbers are 32-bit integer columns; larger numbers cannot exist (and PostgreSQL would
+# reject them as parameters), so they are "not found" without asking the database.
+MAX_NUMBER = 2**31 - 1
+
 # The plain list of active decisions, built once (it answers every /beschluesse without terms).
-_ACTIVE_PAGE = (
-    select(Decision, func.count().over().label("total"))
-    .where(Decision.group_id == bindparam("group_id"), Decision.status == DecisionStatus.ACTIVE)
-    .order_by(Decision.number.desc())
-    .offset(bindparam("offset"))
-    .limit(bindparam("limit"))
-)
+_ACTIVE_PAGE = _page(_matching(bindparam("group_id"), (), ()))
 
 
 class RegisterRepository:
@@ -40,6 +63,8 @@ class RegisterRepository:
 
     async def goal(self, group_id: int, number: int) -> Goal | None:
         """The goal with this running number in an AG."""
+        if number > MAX_NUMBER:
+            return None
         return await self.session.scalar(select(Goal).where(Goal.group_id == group_id, Goal.number == number))
 
     async def goals(self, group_id: int, status: GoalStatus | None = GoalStatus.ACTIVE) -> list[Goal]:
@@ -70,6 +95,8 @@ class RegisterRepository:
 
     async def decision(self, group_id: int, number: int) -> Decision | None:
         """The decision with this running number in an AG."""
+        if number > MAX_NUMBER:
+            return None
         return await self.session.scalar(
             select(Decision).where(Decision.group_id == group_id, Decision.number == number)
         )
@@ -101,20 +128,6 @@ class RegisterRepository:
             .limit(1)
         )
 
-    def _search(self, group_id: int, terms: Sequence[str], tags: Sequence[str]) -> Select:
-        query = select(Decision).where(
-            Decision.group_id == group_id, Decision.status == DecisionStatus.ACTIVE
-        )
-        for term in terms:
-            query = query.where(Decision.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
-        for tag in tags:
-            query = query.where(
-                select(DecisionTag.decision_id)
-                .where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag)
-                .exists()
-            )
-        return query
-
     async def search_decisions(
         self,
         group_id: int,
@@ -130,21 +143,12 @@ class RegisterRepository:
             The page of decisions and the total number of matches.
         """
         params = {"group_id": group_id, "offset": offset, "limit": limit}
-        if terms or tags:
-            query = self._search(group_id, terms, tags)
-            # The total rides along as a window function: one query per page instead of two.
-            page = (
-                query.add_columns(func.count().over().label("total"))
-                .order_by(Decision.number.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            rows = (await self.session.execute(page)).all()
-        else:  # the plain list (/beschluesse): a statement built once
-            rows = (await self.session.execute(_ACTIVE_PAGE, params)).all()
+        # The plain list (/beschluesse) uses the statement built once; searches build their own.
+        page = _page(_matching(bindparam("group_id"), terms, tags)) if terms or tags else _ACTIVE_PAGE
+        rows = (await self.session.execute(page, params)).all()
         if rows:
             return [row[0] for row in rows], rows[0][1]
-        query = self._search(group_id, terms, tags)
+        query = _matching(group_id, terms, tags)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         return [], total
 

@@ -169,7 +169,9 @@ _INLINE_BUTTON_ACTIONS: Final = frozenset(
     }
 )
 
-_ADMIN_RIGHTS: Final = (
+# The rights and permissions the Bot API lists for administrators and restricted members
+# (shared with the unit tests' fakes).
+ADMIN_RIGHTS: Final = (
     "can_manage_chat",
     "can_delete_messages",
     "can_manage_video_chats",
@@ -183,7 +185,7 @@ _ADMIN_RIGHTS: Final = (
     "can_pin_messages",
     "can_manage_topics",
 )
-_RESTRICTED_PERMISSIONS: Final = (
+RESTRICTED_PERMISSIONS: Final = (
     "can_send_messages",
     "can_send_audios",
     "can_send_documents",
@@ -1657,10 +1659,10 @@ class FakeTelegramServer:
             data["is_anonymous"] = False
         elif status == "administrator":
             data.update({"can_be_edited": False, "is_anonymous": False})
-            data.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+            data.update(dict.fromkeys(ADMIN_RIGHTS, True))
         elif status == "restricted":
             data.update({"is_member": True, "until_date": 0})
-            data.update(dict.fromkeys(_RESTRICTED_PERMISSIONS, False))
+            data.update(dict.fromkeys(RESTRICTED_PERMISSIONS, False))
         elif status == "kicked":
             data["until_date"] = 0
         return data

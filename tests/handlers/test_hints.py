@@ -212,7 +212,7 @@ async def test_english_ag_gets_english_hints(ag: BotHarness) -> None:
 async def test_a_full_queue_skips_with_a_log_line(ag: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
     watcher = ag.app.reopen
     [group] = await ag.rows(WorkingGroup)
-    candidate = Candidate(group.id, ag.chat(), "1", CHALLENGE, ag.user("ben"), 0.0)
+    candidate = Candidate(group.id, ag.chat(), "1", CHALLENGE, ag.user("ben"))
     with caplog.at_level(logging.WARNING):
         results = [watcher.offer(candidate) for _ in range(watcher.queue.maxsize + 5)]
     assert results.count(False) == 5 and watcher.skipped == 5

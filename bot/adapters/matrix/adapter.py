@@ -391,14 +391,11 @@ class MatrixAdapter:
         if getattr(event, "sender", None) == self.user_id:
             return
         key = f"{self._key('event')}:{event.event_id}"
-        if self._replaying and await self._seen(key):
+        if self._replaying and await self.app.handled(key):
             return
         core = await self._convert(room_id, event)
         if core is not None:
             await self.app.handle(core, checkpoint=(key, "1"), per_event=True)
-
-    async def _seen(self, key: str) -> bool:
-        return await self.app.handled(key)
 
     async def _convert(self, room_id: str, event: Any) -> Event | None:
         room = self.client.rooms.get(room_id)

@@ -44,6 +44,8 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
+from tests.fakes.telegram_api import ADMIN_RIGHTS
+
 __all__ = [
     "ANONYMOUS_ADMIN",
     "ApiError",
@@ -496,23 +498,10 @@ def _owner(user_id: int) -> JSONDict:
 
 
 def _administrator(user_id: int) -> JSONDict:
-    rights = (
-        "can_manage_chat",
-        "can_delete_messages",
-        "can_manage_video_chats",
-        "can_restrict_members",
-        "can_promote_members",
-        "can_change_info",
-        "can_invite_users",
-        "can_post_stories",
-        "can_edit_stories",
-        "can_delete_stories",
-        "can_pin_messages",
-    )
     return {
         "status": "administrator",
         "user": _user(user_id),
         "can_be_edited": False,
         "is_anonymous": False,
-        **dict.fromkeys(rights, True),
+        **dict.fromkeys(ADMIN_RIGHTS, True),
     }

@@ -24,6 +24,7 @@ from bot.core.events import (
     UserRef,
 )
 from tests.adapters.telegram.fake_request import FakeRequest
+from tests.fakes.telegram_api import ADMIN_RIGHTS, RESTRICTED_PERMISSIONS
 
 BOT_ID = 123456
 DATE = 1795251600
@@ -79,22 +80,7 @@ def member(status: str, user: dict, **extra: Any) -> dict:
         data |= {
             "can_be_edited": False,
             "is_anonymous": False,
-            **dict.fromkeys(
-                (
-                    "can_manage_chat",
-                    "can_delete_messages",
-                    "can_manage_video_chats",
-                    "can_restrict_members",
-                    "can_promote_members",
-                    "can_change_info",
-                    "can_invite_users",
-                    "can_post_stories",
-                    "can_edit_stories",
-                    "can_delete_stories",
-                    "can_pin_messages",
-                ),
-                True,
-            ),
+            **dict.fromkeys(ADMIN_RIGHTS, True),
         }
     elif status == "creator":
         data["is_anonymous"] = False
@@ -102,27 +88,7 @@ def member(status: str, user: dict, **extra: Any) -> dict:
         data |= {
             "is_member": True,
             "until_date": 0,
-            **dict.fromkeys(
-                (
-                    "can_send_messages",
-                    "can_send_audios",
-                    "can_send_documents",
-                    "can_send_photos",
-                    "can_send_videos",
-                    "can_send_video_notes",
-                    "can_send_voice_notes",
-                    "can_send_polls",
-                    "can_send_other_messages",
-                    "can_add_web_page_previews",
-                    "can_change_info",
-                    "can_invite_users",
-                    "can_pin_messages",
-                    "can_manage_topics",
-                    "can_edit_tag",
-                    "can_react_to_messages",
-                ),
-                False,
-            ),
+            **dict.fromkeys(RESTRICTED_PERMISSIONS, False),
         }
     elif status == "kicked":
         data["until_date"] = 0
