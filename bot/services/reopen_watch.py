@@ -65,7 +65,7 @@ class ReopenWatcher:
         clock: Source of time.
         deliver: Called with each hint, on the loop; applies cool-down and settings and sends.
         queue_size: Messages waiting at most; more are skipped.
-        monotonic: Time source for latency figures.
+        monotonic: Time source for spacing the "busy" log lines.
     """
 
     def __init__(
