@@ -18,7 +18,7 @@ from typing import NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Context
-from bot.core.errors import NoGroup, UserError
+from bot.core.errors import UserError, error_markup
 from bot.core.events import (
     BotAdded,
     ChatRef,
@@ -31,7 +31,6 @@ from bot.core.events import (
     PollAnswered,
 )
 from bot.core.i18n import Translator
-from bot.core.markup import Markup, code
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.router import Command, Invocation, normalise_name, parse_command
 from bot.core.throttle import UNLIMITED, SendLimits
@@ -249,7 +248,8 @@ class Application:
                 self._watch(event, group.id)
             return
         except UserError as error:
-            reply = OutgoingMessage(event.chat, self._error_markup(error, tr, command, event))
+            markup = error_markup(error, tr, command, private=event.chat.is_private)
+            reply = OutgoingMessage(event.chat, markup)
         except Exception:
             error_id = secrets.token_hex(4)
             log.exception("error %s while handling %r", error_id, event)
@@ -376,22 +376,6 @@ class Application:
                 new.group_id = old.group_id
             await OutboxRepository(session).rechat(platform.value, old_id, new_id)
 
-    def _error_markup(
-        self, error: UserError, tr: Translator, command: Command | None, event: IncomingMessage
-    ) -> Markup:
-        key = error.key
-        if isinstance(error, NoGroup) and event.chat.is_private:
-            key = "error.no_group_private"
-        params = {
-            name: tr.text(f"role.{value.value}") if isinstance(value, Role) else value
-            for name, value in error.params.items()
-        }
-        markup = tr.markup(key, **params)
-        if error.show_usage and command is not None:
-            markup.line(tr.text("error.usage_label"), " ", code(tr.text(f"{command.key}.usage")))
-            markup.line(tr.text("error.help_hint", command=_help_target(command)))
-        return markup
-
 
 ONBOARDING_COMMANDS = frozenset({"onboarding", "brief", "gelesen", "read", "ack", "start"})
 
@@ -399,10 +383,3 @@ ONBOARDING_COMMANDS = frozenset({"onboarding", "brief", "gelesen", "read", "ack"
 def _is_onboarding_command(invocation: Invocation | None) -> bool:
     """Commands that handle the brief themselves (no automatic brief on top)."""
     return invocation is not None and normalise_name(invocation.name) in ONBOARDING_COMMANDS
-
-
-def _help_target(command: Command) -> str:
-    root = command
-    while root.parent is not None:
-        root = root.parent
-    return root.name

@@ -6,7 +6,12 @@ language. Anything else that escapes a handler is a bug: it is logged with an er
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.core.i18n import Translator
+    from bot.core.markup import Markup
+    from bot.core.router import Command
 
 
 class UserError(Exception):
@@ -80,3 +85,37 @@ class PermanentDeliveryError(DeliveryError):
         super().__init__(reason)
         self.reason = reason
         self.blocked_private = blocked_private
+
+
+def error_markup(error: UserError, tr: Translator, command: Command | None, *, private: bool) -> Markup:
+    """The reply to a :class:`UserError`: its catalog message, plus the usage line if asked for.
+
+    Args:
+        error: What went wrong.
+        tr: Translator of the chat's AG (or the bot's default).
+        command: The command that was run, if it was recognised.
+        private: The message came from a private chat (some messages read differently there).
+    """
+    from bot.core.markup import code
+    from storage.models.enums import Role
+
+    key = error.key
+    if isinstance(error, NoGroup) and private:
+        key = "error.no_group_private"
+    params = {
+        name: tr.text(f"role.{value.value}") if isinstance(value, Role) else value
+        for name, value in error.params.items()
+    }
+    markup = tr.markup(key, **params)
+    if error.show_usage and command is not None:
+        markup.line(tr.text("error.usage_label"), " ", code(tr.text(f"{command.key}.usage")))
+        markup.line(tr.text("error.help_hint", command=help_target(command)))
+    return markup
+
+
+def help_target(command: Command) -> str:
+    """The top-level command name that ``/hilfe <name>`` explains for a (sub)command."""
+    root = command
+    while root.parent is not None:
+        root = root.parent
+    return root.name

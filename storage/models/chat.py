@@ -27,4 +27,7 @@ class Chat(Base):
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("working_groups.id", ondelete="SET NULL"), index=True
     )
+    # A private chat belongs to no AG; it acts on the AG its person chose last (``/ag wechseln``)
+    # when they are in several.
+    current_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_groups.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

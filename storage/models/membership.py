@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -26,3 +26,9 @@ class Membership(Base):
     # When the newcomer's brief went out (once per person and AG), and when they confirmed it.
     briefed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the person left the AG's last chat; cleared when they come back. Members who left
+    # are not counted and not briefed again, but keep their history.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The platform last said the person administers one of the AG's chats; admins act as
+    # koordination there, so lists of the koordination show them too.
+    chat_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
