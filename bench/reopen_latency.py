@@ -727,14 +727,14 @@ async def app_figures(
     with tempfile.TemporaryDirectory() as tmp:
         database = Database(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3")
         messenger = _TimedMessenger()
-        app = Application(database, guard=guard)
+        app = Application(database, options={"reopen.guard": guard})
         await app.start()
         app.attach(messenger)
         figures: dict[str, float] = {}
         try:
             await _seed_group(app, decisions, goals)
             chat = ChatRef(Platform.CONSOLE, "group:bench", ChatKind.GROUP, "Bench")
-            watcher = app.reopen
+            watcher = app.component("reopen")
             offer = watcher.offer
             offer_ms: list[float] = []
 

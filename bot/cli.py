@@ -1,4 +1,4 @@
-"""Command line: ``kuemmerer run | console | db upgrade``."""
+"""Command line: ``kuemmerer [--config FILE] run | console | db upgrade``, ``--version``."""
 
 from __future__ import annotations
 
@@ -10,58 +10,174 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from bot.config import Config, ConfigError, load_config
+from bot.core import logsafe
+from bot.core.startup import EXIT_CONFIG, EXIT_UNAVAILABLE, StartupError
+from storage import Database
 
 log = logging.getLogger("kuemmerer")
 
-EXIT_CONFIG = 2
+
+def _version() -> str:
+    try:
+        return metadata.version("kuemmerer")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+CONFIG_HELP = "path to config.toml (default: $KUEMMERER_CONFIG, then ./config.toml)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kuemmerer",
         description="Kümmerer – keeps the goals and decisions of open working groups.",
+        epilog="--config may also follow the command (kuemmerer run --config FILE). "
+        "KUEMMERER_LOG_LEVEL=INFO or DEBUG logs more to stderr.",
     )
-    sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="start the adapters named in the config (default)")
-    run.add_argument("--config", help="path to config.toml")
-    console = sub.add_parser("console", help="chat with the bot in this terminal")
-    console.add_argument("--config", help="path to config.toml")
+    parser.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    # After the command, --config must not overwrite one given before it with "not given": a
+    # suppressed default leaves the attribute alone unless the option is there.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="{run,console,db}")
+    sub.add_parser("run", parents=[common], help="start the adapters named in the config (default)")
+    console = sub.add_parser("console", parents=[common], help="chat with the bot in this terminal")
     console.add_argument("--script", help="read input lines from this file")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply all migrations")
-    upgrade.add_argument("--config", help="path to config.toml")
+    db_sub.add_parser("upgrade", parents=[common], help="apply all migrations")
     return parser
 
 
+def _log_level() -> int | None:
+    """The level from ``$KUEMMERER_LOG_LEVEL`` (default WARNING); ``None`` for an unknown name."""
+    level = logging.getLevelName(os.environ.get("KUEMMERER_LOG_LEVEL", "WARNING").strip().upper())
+    return level if isinstance(level, int) else None
+
+
+def _fail(message: str) -> None:
+    # Printed, not logged: this line is the whole output, and the secret filter only sees logs.
+    print(f"kuemmerer: {logsafe.redact(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``kuemmerer`` script; returns the exit status."""
+    """Entry point of the ``kuemmerer`` script; returns the exit status.
+
+    Exit status 2: the configuration must change; 1: a service was unreachable (or an
+    unexpected error); 0: stopped normally; 130: interrupted.
+    """
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    level = _log_level()
+    if level is None:
+        _fail("KUEMMERER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return EXIT_CONFIG
     logging.basicConfig(
-        level=os.environ.get("KUEMMERER_LOG_LEVEL", "WARNING").upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logsafe.install(level)
     try:
-        config = load_config(getattr(args, "config", None))
+        config = load_config(args.config)
     except ConfigError as exc:
-        print(f"kuemmerer: invalid configuration: {exc}", file=sys.stderr)
+        _fail(f"invalid configuration: {exc}")
         return EXIT_CONFIG
+    logsafe.register_secret(*config.secrets())
     try:
         if command == "db":
-            from storage.engine import upgrade_sync
-
-            upgrade_sync(config.storage.url)
+            asyncio.run(upgrade(config))
             print("database is up to date")
             return 0
         adapters = ["console"] if command == "console" else config.adapters
         options = {"script": args.script} if command == "console" else {}
         return asyncio.run(serve(config, adapters, **options))
+    except StartupError as exc:
+        _fail(str(exc))
+        return exc.status
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # A bug: its traceback goes through logging, so the secret filter sees it.
+        log.exception("kuemmerer stopped by an unexpected error")
+        return EXIT_UNAVAILABLE
+
+
+async def open_database(config: Config) -> Database:
+    """The configured database, with one connection tried.
+
+    Raises:
+        StartupError: The SQLite file cannot be created or opened, or PostgreSQL refuses the
+            login (exit status 2), or PostgreSQL cannot be reached (1).
+    """
+    where = config.origin("storage", "url")
+    try:
+        database = Database(config.storage.url)
+    except OSError as exc:
+        # The directory of the SQLite file cannot be created.
+        raise StartupError(
+            f"database: cannot create the directory {exc.filename} for the SQLite file "
+            f"({exc.strerror}); check {where}",
+            status=EXIT_CONFIG,
+        ) from None
+    except (ArgumentError, ValueError) as exc:
+        raise StartupError(
+            f"database: invalid URL ({_one_line(exc)}); check {where}", status=EXIT_CONFIG
+        ) from None
+    try:
+        async with database.engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        await database.dispose()
+        raise _database_error(database, exc, where) from None
+    return database
+
+
+def _database_error(database: Database, exc: BaseException, where: str) -> StartupError:
+    url = make_url(database.url)
+    reason = _one_line(exc.orig if isinstance(exc, DBAPIError) else exc)
+    if database.is_sqlite:
+        return StartupError(
+            f"database: cannot open the SQLite file {url.database} ({reason}); check {where}",
+            status=EXIT_CONFIG,
+        )
+    server = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    # asyncpg's own error (with the SQLSTATE) is the cause of the DBAPI error SQLAlchemy raises.
+    cause = exc.orig.__cause__ if isinstance(exc, DBAPIError) and exc.orig is not None else None
+    sqlstate = getattr(cause, "sqlstate", None) or ""
+    if sqlstate[:2] in ("28", "3D"):  # invalid authorisation, unknown database
+        return StartupError(
+            f"database: {server} refused the connection ({reason}); check user, password and "
+            f"database name in {where}",
+            status=EXIT_CONFIG,
+        )
+    return StartupError(
+        f"database: {server} is unreachable ({reason}); check that the server runs and {where}",
+        status=EXIT_UNAVAILABLE,
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else None) or str(exc)
+    # SQLAlchemy appends a "Background on this error" paragraph; the first line says it all.
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return " ".join(first.split())
+
+
+async def upgrade(config: Config) -> None:
+    """``kuemmerer db upgrade``: apply every migration."""
+    database = await open_database(config)
+    try:
+        await database.upgrade()
+    finally:
+        await database.dispose()
 
 
 async def serve(config: Config, adapters: Sequence[str], **console_options: object) -> int:
@@ -74,38 +190,45 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
 
     Returns:
         The process exit status.
+
+    Raises:
+        StartupError: The database, an adapter or the reopen guard cannot start; whatever
+            started before is stopped again.
     """
     from bot.adapters import load_adapter
     from bot.app import Application
-    from storage import Database
-
-    database = Database(config.storage.url)
     from bot.services.embeddings import load_embedder
     from bot.services.reopen import ReopenGuard
 
     try:
         guard = ReopenGuard(load_embedder(config.bot.reopen_embedder))
     except ValueError as exc:
-        print(f"kuemmerer: [bot] reopen_embedder: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    app = Application(database, language=config.bot.language, timezone=config.bot.timezone, guard=guard)
+        raise StartupError(f"[bot] reopen_embedder: {exc}", status=EXIT_CONFIG) from None
+    database = await open_database(config)
+    app = Application(
+        database,
+        language=config.bot.language,
+        timezone=config.bot.timezone,
+        options={"reopen.guard": guard},
+    )
+    started = []
     try:
         await app.start()
-        started = []
+        loaded = []
         for name in adapters:
             options = console_options if name == "console" else {}
             try:
-                adapter = load_adapter(name, app, config, **options)
+                loaded.append(load_adapter(name, app, config, **options))
             except ModuleNotFoundError as exc:
-                print(f"kuemmerer: the {name} adapter cannot be loaded: {exc}", file=sys.stderr)
-                return EXIT_CONFIG
-            started.append(adapter)
-        for adapter in started:
+                raise StartupError(
+                    f"the {name} adapter cannot be loaded: {exc}", status=EXIT_CONFIG
+                ) from None
+        for adapter in loaded:
             await adapter.start()
-        # Deliver what an earlier run left unsent, now that every messenger is connected.
-        await app.outbox.resume()
-        # Loads the reopen guard's model in a thread while the adapters already answer.
-        await app.reopen.start()
+            started.append(adapter)
+        # Deliver what an earlier run left unsent, now that every messenger is connected, and start
+        # the components (the reopen guard loads its model in a thread while the adapters answer).
+        await app.resume()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -115,12 +238,13 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
         stopper = asyncio.create_task(stop.wait())
         # The first adapter to finish (the console at end of input) or a signal ends the run.
         await asyncio.wait([*waiters, stopper], return_when=asyncio.FIRST_COMPLETED)
-        for adapter in reversed(started):
-            await adapter.stop()
-        await app.stop()
         for task in (*waiters, stopper):
             task.cancel()
         await asyncio.gather(*waiters, stopper, return_exceptions=True)
         return 0
     finally:
+        # Also after a failed start: adapters already running must let go of their connections.
+        for adapter in reversed(started):
+            await adapter.stop()
+        await app.stop()
         await database.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from storage.engine import DEFAULT_SQLITE_URL
 
@@ -82,6 +85,9 @@ class TelegramSection(_Section):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     poll_timeout: int = Field(10, ge=0, le=50)
+    # How long the start keeps retrying an unreachable Bot API before it gives up with exit status
+    # 1 (a service manager restarts the bot; an outage while running is retried forever).
+    start_timeout: int = Field(60, ge=0, le=3600)
     rate_limits: bool = True
     messages_per_second: int = Field(30, ge=1)
     group_messages_per_minute: int = Field(20, ge=1)
@@ -124,6 +130,7 @@ class Config(_Section):
     telegram: TelegramSection = TelegramSection()
     matrix: MatrixSection = MatrixSection()
     _source: str = PrivateAttr(default="defaults")
+    _from_env: dict[tuple[str, str], str] = PrivateAttr(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -139,6 +146,27 @@ class Config(_Section):
         if self.matrix.homeserver:
             names.append("matrix")
         return names or ["console"]
+
+    def origin(self, section: str, key: str) -> str:
+        """Where the operator set ``[section] key``, for messages that tell what to check.
+
+        Returns:
+            ``$KUEMMERER_…`` for an environment override, else ``[section] key in <source>``.
+        """
+        variable = self._from_env.get((section, key))
+        return f"${variable}" if variable else f"[{section}] {key} in {self._source}"
+
+    def secrets(self) -> list[str]:
+        """Every configured secret, for redaction in logs (see ``bot.core.logsafe``)."""
+        values = [
+            self.telegram.token,
+            self.telegram.webhook_secret,
+            self.matrix.password,
+            self.matrix.access_token,
+        ]
+        with contextlib.suppress(ArgumentError, ValueError):
+            values.append(make_url(self.storage.url).password)
+        return [v for v in values if v]
 
 
 def find_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -178,13 +206,15 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
+    where = str(path) if path else "defaults"
+    from_env: dict[tuple[str, str], str] = {}
     for variable, (section, key) in ENV_OVERRIDES.items():
         if environ.get(variable):
             target = data.setdefault(section, {})
             if not isinstance(target, dict):
-                raise ConfigError(f"[{section}] must be a table")
+                raise ConfigError(f"{where}: [{section}] must be a table (needed for ${variable})")
             target[key] = environ[variable]
-    where = str(path) if path else "defaults"
+            from_env[(section, key)] = variable
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -198,6 +228,11 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
+        # A bad value from the environment must be blamed on the variable, not on the file.
+        variable = from_env.get((location[0], location[1])) if len(location) == 2 else None
+        if variable:
+            raise ConfigError(f"${variable} (environment, sets {key}): {message}") from None
         raise ConfigError(f"{where}: {key}: {message}") from None
     config._source = where
+    config._from_env = from_env
     return config

@@ -128,10 +128,10 @@ async def app(
     """The application on the test database, with a recording messenger attached."""
     # Virtual time: backoff and rate-limit waits move the manual clock instead of sleeping.
     outbox = Outbox(database, clock, monotonic=clock.monotonic, sleep=clock.sleep)
-    application = Application(database, clock=clock, outbox=outbox, guard=guard)
+    application = Application(database, clock=clock, outbox=outbox, options={"reopen.guard": guard})
     application.attach(messenger)
     yield application
-    await application.reopen.stop()
+    await application.stop()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from bot.core.events import (
     ChatRef,
     IncomingMessage,
     MemberJoined,
+    MemberLeft,
     OutgoingMessage,
     Platform,
     QuotedMessage,
@@ -119,9 +120,7 @@ class BotHarness:
 
     async def settle(self) -> None:
         """Wait until the reopen guard checked every message and every reply went out."""
-        await self.app.outbox.drain()
-        await self.app.reopen.drain()
-        await self.app.outbox.drain()
+        await self.app.drain()
 
     def sent_to(self, user: str) -> list[OutgoingMessage]:
         """Messages the bot sent privately to a person (their private chat is addressed by id)."""
@@ -139,6 +138,16 @@ class BotHarness:
         before = len(self.messenger.sent)
         where = self.chat(chat)
         await self.app.handle(MemberJoined(where, tuple(self.user(n) for n in names)))
+        await self.app.outbox.drain()
+        return [
+            m.markup.plain() for m in self.messenger.sent[before:] if m.chat.external_id == where.external_id
+        ]
+
+    async def leave(self, name: str, *, chat: str = "ag") -> list[str]:
+        """A person leaves a group chat; returns what the bot said in that chat."""
+        before = len(self.messenger.sent)
+        where = self.chat(chat)
+        await self.app.handle(MemberLeft(where, self.user(name)))
         await self.app.outbox.drain()
         return [
             m.markup.plain() for m in self.messenger.sent[before:] if m.chat.external_id == where.external_id

@@ -210,3 +210,21 @@ def test_project_respects_layering():
         for problem in violations(path.read_text(encoding="utf-8"), module, is_package):
             problems.append(f"{path.relative_to(ROOT)}: {problem}")
     assert not problems, "layering violations:\n" + "\n".join(problems)
+
+
+# Infrastructure the hub may use; everything else of bot.services and bot.handlers is a feature.
+APP_MAY_IMPORT = ("bot.handlers", "bot.handlers.build_router", "bot.services", "bot.services.Services")
+APP_INFRASTRUCTURE = ("bot.services.outbox",)
+
+
+def test_the_application_knows_no_feature():
+    """``bot/app.py`` is the hub: features plug in through the router, never by name here."""
+    source = (ROOT / "bot" / "app.py").read_text(encoding="utf-8")
+    features = [
+        f"line {i.line}: {i.module}"
+        for i in imports_of(source, "bot.app")
+        if (within(i.module, "bot.handlers") or within(i.module, "bot.services"))
+        and i.module not in APP_MAY_IMPORT
+        and not any(within(i.module, allowed) for allowed in APP_INFRASTRUCTURE)
+    ]
+    assert not features, "bot/app.py imports features:\n" + "\n".join(features)

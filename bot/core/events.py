@@ -221,6 +221,9 @@ class OutgoingMessage:
     key: str | None = None
     """Stable id of this message across retries (set by the outbox); platforms with
     idempotent sends (Matrix transaction ids) use it so a retry never duplicates."""
+    secret: bool = False
+    """The content carries a secret (a link code): the outbox keeps it only until the message
+    was delivered or given up, then stores a redacted payload instead."""
 
     def split_text(self, limit: int, measure: Callable[[Markup], int]) -> list[OutgoingMessage]:
         """Parts of a text message within ``limit`` as ``measure`` counts it.

@@ -10,13 +10,14 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+import re
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -28,6 +29,10 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "kuemmerer"
 DEFAULT_LANGUAGE = "de"
 LANGUAGES = ("de", "en")
+
+# A name that says "AG" (or "Arbeitsgruppe") itself: "AG Bildung Ruhr", "Bildungs-AG". Texts that
+# put "AG" before the name use the name alone then, so none reads "in der AG AG Bildung Ruhr".
+_NAMES_AG = re.compile(r"(?<![^\W\d_])ag(?![^\W\d_])|arbeitsgruppe", re.IGNORECASE)
 
 
 @cache
@@ -53,6 +58,12 @@ def catalog_keys(language: str) -> set[str]:
 def _format_date(value: date, language: str) -> str:
     # Listings show the same few dates many times; Babel re-parses its pattern on every call.
     return format_date(value, format="medium", locale=language)
+
+
+@lru_cache(maxsize=4)
+def _datetime_pattern(language: str) -> str:
+    # How the locale joins a date and a time ("{1}, {0}"), Babel's own quoting removed.
+    return str(get_datetime_format("medium", locale=language)).replace("'", "")
 
 
 class Translator:
@@ -97,8 +108,25 @@ class Translator:
         return _format_date(value, self.language)
 
     def datetime(self, value: datetime) -> str:
-        """A timestamp shown in the AG's timezone."""
-        return format_datetime(value.astimezone(self.zone), format="short", locale=self.language)
+        """A timestamp in the AG's timezone: the date as :meth:`date` shows it, then the time
+        without seconds (``21.11.2026, 10:00`` / ``Nov 21, 2026, 10:00 AM``).
+
+        Babel's ``short`` datetime has a two-digit year (``21.11.26``) and its ``medium`` one
+        seconds, so both would read differently from the dates beside them; the parts are
+        combined with the locale's own pattern instead.
+        """
+        local = value.astimezone(self.zone)
+        time = format_time(local, format="short", locale=self.language)
+        return _datetime_pattern(self.language).replace("{0}", time).replace("{1}", self.date(local.date()))
+
+    def group_phrase(self, name: str) -> str:
+        """How a text names the AG ``name`` where it would put "AG" before it.
+
+        ``AG Bildung`` for an AG called "Bildung" (``the working group Bildung`` in English),
+        but the name alone when it says "AG" itself ("AG Bildung Ruhr", "Bildungs-AG"). Catalog
+        texts use it as ``{ag}`` (``Willkommen in der {ag}!``).
+        """
+        return name if _NAMES_AG.search(name) else self.text("ag.phrase", name=name)
 
     def today(self, now: datetime) -> date:
         """The calendar date of ``now`` in the AG's timezone."""

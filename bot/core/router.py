@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.core.errors import NoGroup, PermissionDenied, UsageError, UserError
+from bot.core.errors import ChooseGroup, NoGroup, PermissionDenied, UsageError, UserError, command_path
+from bot.core.observers import Observers
 from storage.models.enums import Role
 
 if TYPE_CHECKING:
@@ -25,7 +26,19 @@ Handler = Callable[["Context", "Args"], Awaitable[None]]
 
 # A command is a prefix, a word starting with a letter, an optional @botname and the rest.
 _COMMAND = re.compile(r"^[/!](?P<name>[^\W\d_][\w]*)(?:@(?P<bot>[\w.:-]+))?(?:\s+(?P<rest>.*))?$", re.DOTALL)
+# An item number as people write it: 3, 3., Nr. 3, Nr.3, No 3, #3.
 _NUMBER = re.compile(r"^(?:nr\.?|no\.?|#)?\s*(\d+)\.?$", re.IGNORECASE)
+# What reads as a number but is none the bot accepts: signed, with decimals or separators, an
+# exponent ("-1", "+2", "1.5", "1,5", "1e9", "Nr. -3"). No two adjacent unbounded repeats of
+# the same characters, so a long input costs one pass, never a backtracking search.
+_NUMBERISH = re.compile(
+    r"^(?:nr\.?|no\.?|#)?\s*(?:[-+\u2212\u2013]\s*)?\d[\d.,_'\u2019]*(?:e[-+]?\d+)?$", re.IGNORECASE
+)
+# Running numbers and ids are 32-bit integer columns (PostgreSQL ``integer``): a larger number names
+# nothing, and as a query parameter it fails (SQLite raises OverflowError beyond 2**63).
+MAX_NUMBER = 2**31 - 1
+# Typed command words longer than this get no "did you mean" (the longest command has 13 letters).
+MAX_SUGGESTED = 40
 
 
 def normalise_name(name: str) -> str:
@@ -94,16 +107,58 @@ class Args:
         if first.lower() in ("nr", "nr.", "no", "no.") and rest.text:
             second, rest = rest.split_first()
             first = second
+        if not first:
+            raise UsageError("error.number_missing")
         number = as_number(first)
         if number is None:
-            raise UsageError("error.number_expected", given=first or "–")
+            raise UsageError("error.number_expected", given=first)
         return number, rest
 
 
-def as_number(token: str) -> int | None:
-    """The item number in ``token``, or ``None`` if it is not one."""
-    match = _NUMBER.match(token.strip())
-    return int(match.group(1)) if match else None
+def as_number(token: str, *, low: int = 1, high: int = MAX_NUMBER) -> int | None:
+    """The number in ``token`` (``3``, ``Nr. 3``, ``#3``), or ``None`` if ``token`` is no number.
+
+    The one checked parser for numbers typed by people: every handler reads item numbers, ids,
+    days and the like through it, so none of them reaches the database out of range or makes
+    ``int()`` convert a 100,000-digit string.
+
+    Args:
+        token: A word or the whole argument text.
+        low: Smallest accepted value.
+        high: Largest accepted value; the default is the largest running number or id there is.
+
+    Returns:
+        The number, or ``None`` for a word or a text (``/beschluss Wir treffen uns …``).
+
+    Raises:
+        UserError: ``token`` reads as a number but is none in ``low``–``high``: negative, with
+            decimals, zero or too large (``/beschluss -1`` must not become a decision "-1").
+    """
+    token = token.strip()
+    match = _NUMBER.match(token)
+    if match is None:
+        if _NUMBERISH.match(token) is None:
+            return None
+        raise _out_of_range(token, low, high)
+    digits = match.group(1).lstrip("0") or "0"
+    # Lengths first: int() of a long digit string is slow, and refused beyond 4,300 digits.
+    if len(digits) > len(str(high)) or int(digits) > high:
+        raise _out_of_range(match.group(1), low, high, too_large=True)
+    if int(digits) < low:
+        raise _out_of_range(match.group(1), low, high, too_small=True)
+    return int(digits)
+
+
+def _out_of_range(
+    token: str, low: int, high: int, *, too_large: bool = False, too_small: bool = False
+) -> UserError:
+    if high != MAX_NUMBER:  # a range of its own (days): say it
+        return UsageError("error.number_range", given=token, low=low, high=high)
+    if too_large:  # a number no item or AG has: as "not found", with why
+        return UserError("error.number_too_large", given=token)
+    if too_small:
+        return UserError("error.number_too_small", given=token, low=low)
+    return UsageError("error.number_invalid", given=token, low=low)
 
 
 @dataclass(eq=False)
@@ -118,6 +173,9 @@ class Command:
         needs_group: Whether the chat must belong to an AG.
         parent: The command this one is a subcommand of.
         hidden: Left out of ``/hilfe`` (e.g. ``/start``).
+        private: Also works in a person's private chat, on the AG that chat acts on (reading
+            commands); other commands that need an AG are refused there with a clear message.
+        group_only: Offered only in group chats (``/ag anlegen``), even though it needs no AG.
     """
 
     name: str
@@ -127,6 +185,8 @@ class Command:
     needs_group: bool = True
     parent: Command | None = None
     hidden: bool = False
+    private: bool = False
+    group_only: bool = False
     subcommands: dict[str, Command] = field(default_factory=dict)
 
     @property
@@ -139,6 +199,10 @@ class Command:
         """Primary name and aliases."""
         return (self.name, *self.aliases)
 
+    def works_in_private(self) -> bool:
+        """Whether the command does anything in a private chat (``/hilfe`` there lists only these)."""
+        return not self.group_only and (self.private or not self.needs_group)
+
     def sub(self, word: str) -> Command | None:
         """The subcommand called ``word`` (any alias, folded), if any."""
         return self.subcommands.get(normalise_name(word))
@@ -150,6 +214,8 @@ class Router:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self._ordered: list[Command] = []
+        self.on = Observers()
+        """The feature's handlers for events that are not commands (joins, plain messages, …)."""
 
     def command(
         self,
@@ -159,6 +225,8 @@ class Router:
         role: Role | None = None,
         needs_group: bool = True,
         hidden: bool = False,
+        private: bool = False,
+        group_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a top-level command (decorator)."""
 
@@ -168,9 +236,12 @@ class Router:
                 # Subcommands were registered first; attach the main handler now.
                 existing.handler, existing.aliases = handler, aliases
                 existing.role, existing.needs_group, existing.hidden = role, needs_group, hidden
+                existing.private, existing.group_only = private, group_only
                 self._index(existing)
                 return handler
-            self._add(Command(name, aliases, handler, role, needs_group, hidden=hidden))
+            command = Command(name, aliases, handler, role, needs_group, hidden=hidden)
+            command.private, command.group_only = private, group_only
+            self._add(command)
             return handler
 
         return decorate
@@ -183,6 +254,8 @@ class Router:
         aliases: tuple[str, ...] = (),
         role: Role | None = None,
         needs_group: bool = True,
+        private: bool = False,
+        group_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a subcommand such as ``/beschluss ersetzen`` (decorator)."""
 
@@ -192,6 +265,7 @@ class Router:
                 owner = Command(parent)
                 self._add(owner)
             sub = Command(name, aliases, handler, role, needs_group, parent=owner)
+            sub.private, sub.group_only = private, group_only
             for alias in sub.names:
                 key = normalise_name(alias)
                 if key in owner.subcommands:
@@ -202,9 +276,10 @@ class Router:
         return decorate
 
     def include(self, other: Router) -> None:
-        """Take over all commands of another router."""
+        """Take over all commands and event observers of another router."""
         for command in other._ordered:
             self._add(command)
+        self.on.include(other.on)
 
     def _add(self, command: Command) -> None:
         self._ordered.append(command)
@@ -223,6 +298,8 @@ class Router:
 
     def suggest(self, word: str) -> str | None:
         """The known command name closest to a mistyped one."""
+        if len(word) > MAX_SUGGESTED:
+            return None  # no command is nearly that long; spares difflib a pointless comparison
         close = difflib.get_close_matches(normalise_name(word), list(self._commands), n=1, cutoff=0.6)
         if not close:
             return None
@@ -259,7 +336,14 @@ class Router:
         if command.handler is None:
             # Only subcommands exist; a bare or unknown one gets the usage lines.
             raise UsageError("error.subcommand_expected")
+        private = ctx.event.chat.is_private
+        if private and command.group_only:
+            raise UserError("error.group_only", command=command_path(command, ctx.tr.language))
+        if command.needs_group and private and not command.private:
+            raise UserError("error.not_in_private", command=command_path(command, ctx.tr.language))
         if command.needs_group and ctx.group is None:
+            if private and ctx.choices:
+                raise ChooseGroup(ctx.choices, retry=ctx.event.text)
             raise NoGroup()
         if command.role is not None:
             ctx.require_role(command.role)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.errors import UsageError
-from bot.core.events import ChatKind, ChatRef, Platform
+from bot.core.errors import UsageError, UserError
+from bot.core.events import Button, ChatKind, ChatRef, Platform
 from bot.core.i18n import Translator
-from bot.core.markup import Markup, bold
-from bot.core.router import Args, Router
+from bot.core.markup import Markup, bold, code
+from bot.core.router import Args, Router, as_number, normalise_name, parse_command
 from bot.handlers.format import person_name
 from bot.services.groups import CodeRejection, minutes
 from storage.models import Chat, Role
@@ -40,7 +40,16 @@ def chat_ref(chat: Chat) -> ChatRef:
     return ChatRef(Platform(chat.platform), chat.external_id, ChatKind(chat.kind), chat.title)
 
 
-@router.command("ag", aliases=("group",))
+@router.on.on_bot_added
+async def introduce(ctx: Context) -> None:
+    """The bot was added to a chat: say what it does (and which AG, if the chat has one)."""
+    if ctx.group is not None:
+        ctx.say("bot.added_known", name=ctx.group.name)
+    else:
+        ctx.say("bot.added")
+
+
+@router.command("ag", aliases=("group",), private=True)
 async def show(ctx: Context, args: Args) -> None:
     """Show the AG: name, topic, description, people, figures, linked chats."""
     if args.text:
@@ -74,7 +83,43 @@ async def show(ctx: Context, args: Args) -> None:
     ctx.reply(markup)
 
 
-@router.subcommand("ag", "anlegen", aliases=("create", "new"), needs_group=False)
+@router.subcommand("ag", "wechseln", aliases=("switch", "waehlen"), needs_group=False, private=True)
+async def switch(ctx: Context, args: Args) -> None:
+    """In a private chat: choose the AG this chat acts on (``/ag wechseln <Nr>``); without a
+    number, list the person's AGs. A command after the number runs right away in that AG (the
+    "which AG?" buttons use this)."""
+    if not ctx.is_private:
+        raise UserError("ag.switch.only_private")
+    groups = await ctx.services.groups.groups_of(ctx.person)
+    if not groups:
+        raise UserError("ag.switch.none")
+    word, rest = args.split_first()
+    if not word:
+        markup = ctx.tr.markup("ag.switch.list")
+        for group in groups:
+            here = " " + ctx.tr.text("ag.switch.current") if ctx.group and group.id == ctx.group.id else ""
+            markup.bullet(f"{group.name}: ", code(f"/ag wechseln {group.id}"), here)
+        buttons = [[Button(g.name, command=f"/ag wechseln {g.id}")] for g in groups]
+        ctx.reply(markup, buttons=buttons)
+        return
+    number = as_number(word)
+    chosen = next((g for g in groups if g.id == number), None)
+    if chosen is None:
+        raise UserError("ag.switch.unknown", given=word, options=", ".join(str(g.id) for g in groups))
+    scope = await ctx.services.groups.switch_private(ctx.chat, ctx.person, chosen)
+    ctx.group, ctx.membership, ctx.choices = scope.group, scope.membership, []
+    if scope.membership is not None:
+        ctx.role = ctx.services.groups.effective_role(scope.membership, scope.membership.chat_admin)
+    ctx.tr = Translator(chosen.language, chosen.timezone)
+    ctx.say("ag.switch.done", name=chosen.name)
+    again = parse_command(rest.text) if rest.text else None
+    if again is not None and ctx.router is not None:
+        if normalise_name(again.name) == "ag" and again.rest.split()[:1] in (["wechseln"], ["switch"]):
+            return  # no loops through nested switches
+        await ctx.router.dispatch(ctx, again)
+
+
+@router.subcommand("ag", "anlegen", aliases=("create", "new"), needs_group=False, group_only=True)
 async def create(ctx: Context, args: Args) -> None:
     """Create an AG for this chat; the creator becomes koordination."""
     group = await ctx.services.groups.create(ctx.chat, args.text, ctx.person)
@@ -117,7 +162,7 @@ async def language(ctx: Context, args: Args) -> None:
     ctx.say("ag.language_set")
 
 
-@router.subcommand("ag", "verknuepfen", aliases=("link",), needs_group=False)
+@router.subcommand("ag", "verknuepfen", aliases=("link",), needs_group=False, group_only=True)
 async def link(ctx: Context, args: Args) -> None:
     """Link chats into one AG, also across platforms.
 
@@ -135,8 +180,10 @@ async def link(ctx: Context, args: Args) -> None:
     never loses its last chat – so nobody can pull a chat away from an AG with a code. Private
     chats are never linked: they belong to one person, not to an AG.
 
-    Wrong, expired, used or replaced codes are answered precisely and count towards a limit of
-    five per chat and hour (stored in the database); a text that cannot be a code at all does
+    Wrong, expired, used or replaced codes are answered precisely and count towards the limits
+    of ``GroupService.link_chat``: five per person and hour across all chats (only the person
+    who failed is held up, never the others in the chat), and a short cooldown for everybody
+    while unusually many wrong codes arrive overall. A text that cannot be a code at all does
     not count.
     """
     groups = ctx.services.groups
@@ -145,12 +192,12 @@ async def link(ctx: Context, args: Args) -> None:
             raise UsageError("ag.link.code_missing")
         ctx.require_role(Role.KOORDINATION)
         issued = await groups.create_link_code(ctx.group, ctx.person)
-        ctx.say(
-            "ag.link.code",
-            name=ctx.group.name,
-            code=issued.code,
-            expires=ctx.tr.datetime(issued.expires_at),
+        markup = ctx.tr.markup(
+            "ag.link.code", name=ctx.group.name, code=issued.code, expires=ctx.tr.datetime(issued.expires_at)
         )
+        # The database keeps only the code's hash; the reply's outbox row must not keep the
+        # plain code either once it is delivered.
+        ctx.reply(markup, secret=True)
         return
 
     result = await groups.link_chat(ctx.chat, args.text, ctx.person)

@@ -9,6 +9,7 @@ from bot.core.errors import UsageError
 from bot.core.events import Button
 from bot.core.markup import Markup, bold, italic
 from bot.core.router import Args, Router, as_number
+from bot.core.sanitize import echo
 from bot.handlers.format import decision_line, quote_block
 from bot.services.register import SearchQuery
 from storage.models import DecisionStatus, Role
@@ -18,7 +19,7 @@ router = Router()
 _PAGE = re.compile(r"(?:^|\s)(?:seite|page|s\.)\s*(\d{1,6})\s*$", re.IGNORECASE)
 
 
-@router.command("beschluss", aliases=("decision",))
+@router.command("beschluss", aliases=("decision",), private=True)
 async def record_or_show(ctx: Context, args: Args) -> None:
     """``/beschluss <Text>`` records (koordination); ``/beschluss <Nr>`` shows with history.
 
@@ -36,6 +37,7 @@ async def record_or_show(ctx: Context, args: Args) -> None:
             raise UsageError("decision.reply_without_text")
     if not text:
         raise UsageError("error.empty_text")
+    ctx.require_group_chat()
     ctx.require_role(Role.KOORDINATION)
     decision = await ctx.services.register.record(group, text, ctx.person)
     tr = ctx.tr
@@ -100,19 +102,23 @@ async def revoke(ctx: Context, args: Args) -> None:
 async def important(ctx: Context, args: Args) -> None:
     """Mark a decision as important: newcomers' briefs show it first."""
     number, _ = args.take_number()
-    decision = await ctx.services.register.mark_important(ctx.require_group(), number, True, ctx.person)
-    ctx.say("decision.marked_important", number=decision.number)
+    decision, changed = await ctx.services.register.mark_important(
+        ctx.require_group(), number, True, ctx.person
+    )
+    ctx.say("decision.marked_important" if changed else "decision.already_important", number=decision.number)
 
 
 @router.subcommand("beschluss", "unwichtig", aliases=("unimportant",), role=Role.KOORDINATION)
 async def unimportant(ctx: Context, args: Args) -> None:
     """Take the important mark off a decision."""
     number, _ = args.take_number()
-    decision = await ctx.services.register.mark_important(ctx.require_group(), number, False, ctx.person)
-    ctx.say("decision.unmarked_important", number=decision.number)
+    decision, changed = await ctx.services.register.mark_important(
+        ctx.require_group(), number, False, ctx.person
+    )
+    ctx.say("decision.unmarked_important" if changed else "decision.not_important", number=decision.number)
 
 
-@router.command("beschluesse", aliases=("decisions",))
+@router.command("beschluesse", aliases=("decisions",), private=True)
 async def list_decisions(ctx: Context, args: Args) -> None:
     """List active decisions, newest first, in pages; optional search words and ``#tags``."""
     group = ctx.require_group()
@@ -124,10 +130,10 @@ async def list_decisions(ctx: Context, args: Args) -> None:
     result = await ctx.services.register.search(group, query, page)
     tr = ctx.tr
     if not result.total:
-        ctx.say("decision.search_none" if query else "decision.none", query=text)
+        ctx.say("decision.search_none" if query else "decision.none", query=echo(text))
         return
     if query:
-        markup = tr.markup("decision.search_title", result.total, query=text)
+        markup = tr.markup("decision.search_title", result.total, query=echo(text))
     else:
         markup = tr.markup("decision.list_title", result.total, name=group.name)
     if result.pages > 1:

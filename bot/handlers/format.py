@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, Span, bold
 from bot.services.text import fold, shorten
 from storage.models import Decision, Goal, Person, Role
 
 PREVIEW = 280
+MAX_COORDINATORS = 3
 
 
 def role_name(tr: Translator, role: Role) -> str:
@@ -20,6 +23,20 @@ def person_name(person: Person) -> str:
     if person.username and fold(person.username.lstrip("@")) != fold(person.display_name):
         return f"{person.display_name} (@{person.username.lstrip('@')})"
     return person.display_name
+
+
+def coordination_names(people: Sequence[Person]) -> str:
+    """`` (Anna, Ben)`` after "die Koordination" in texts that send people to it; empty if unknown.
+
+    Display names only, no ``@handles``: the texts go to group chats, where a handle would ping
+    every coordinator on every hint.
+    """
+    if not people:
+        return ""
+    names = [p.display_name for p in people[:MAX_COORDINATORS]]
+    if len(people) > MAX_COORDINATORS:
+        names.append("…")
+    return f" ({', '.join(names)})"
 
 
 def decision_line(tr: Translator, decision: Decision, *, full: bool = False) -> tuple[Span | str, ...]:

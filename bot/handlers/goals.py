@@ -11,7 +11,7 @@ from storage.models import GoalStatus, Role
 router = Router()
 
 
-@router.command("ziel", aliases=("goal",))
+@router.command("ziel", aliases=("goal",), private=True)
 async def add_or_show(ctx: Context, args: Args) -> None:
     """``/ziel <Text>`` adds a goal (koordination); ``/ziel <Nr>`` shows one."""
     group = ctx.require_group()
@@ -31,6 +31,7 @@ async def add_or_show(ctx: Context, args: Args) -> None:
             markup.line(tr.text("goal.reason_label"), ": ", goal.close_reason)
         ctx.reply(markup)
         return
+    ctx.require_group_chat()
     ctx.require_role(Role.KOORDINATION)
     goal = await ctx.services.register.add_goal(group, args.text, ctx.person)
     ctx.say("goal.created", number=goal.number, text=goal.text)
@@ -56,7 +57,7 @@ async def discard(ctx: Context, args: Args) -> None:
     ctx.say("goal.discarded", number=goal.number, reason=goal.close_reason or "")
 
 
-@router.command("ziele", aliases=("goals",))
+@router.command("ziele", aliases=("goals",), private=True)
 async def list_goals(ctx: Context, args: Args) -> None:
     """List the active goals."""
     goals = await ctx.services.register.active_goals(ctx.require_group())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.errors import UserError
+from bot.core.errors import UserError, command_name
 from bot.core.markup import code
 from bot.core.router import Args, Command, Router
 from bot.handlers.onboarding import START_PREFIX, onboarding
@@ -42,25 +42,33 @@ async def hilfe(ctx: Context, args: Args) -> None:
                 command=name,
                 suggestion=suggestion,
             )
-        markup = tr.markup("help.command_title", command=command.name)
+        # English AGs see the English name first and the German one among the aliases.
+        primary = command_name(command, tr.language)
+        markup = tr.markup("help.command_title", command=primary)
         for variant in _variants(command):
             markup.bullet(code(usage_line(ctx, variant)), " – ", tr.text(f"{variant.key}.help"))
             if variant.role is not None:
                 markup.line("   ", tr.text("help.needs_role", role=tr.text(f"role.{variant.role.value}")))
-        if command.aliases:
-            markup.blank().extend(
-                tr.lines("help.aliases", aliases=", ".join("/" + a for a in command.aliases))
-            )
+        others = [name for name in command.names if name != primary]
+        if others:
+            markup.blank().extend(tr.lines("help.aliases", aliases=", ".join("/" + a for a in others)))
         ctx.reply(markup)
         return
     markup = tr.markup("help.title")
-    if ctx.group is None:
+    private = ctx.is_private
+    if private:
+        intro = "help.private" if ctx.group or ctx.choices else "help.first_step_private"
+        markup.blank().extend(tr.lines(intro))
+    elif ctx.group is None:
         markup.blank().extend(tr.lines("help.first_step"))
     markup.blank()
     for command in root:
         if command.hidden:
             continue
         for variant in _variants(command):
+            # A private chat lists what works there: reading the AG's register, not changing it.
+            if private and not variant.works_in_private():
+                continue
             suffix = " 🔒" if variant.role is not None else ""
             markup.bullet(code(usage_line(ctx, variant)), " – ", tr.text(f"{variant.key}.help"), suffix)
     markup.blank().extend(tr.lines("help.footer"))

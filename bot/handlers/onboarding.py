@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.events import Button, ChatKind, ChatRef, OutgoingMessage, Platform
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, bold
-from bot.core.router import Args, Router, as_number
-from bot.handlers.format import decision_line, goal_line, person_name, quote_block
+from bot.core.observers import Joined
+from bot.core.router import Args, Router, as_number, normalise_name
+from bot.handlers.format import coordination_names, decision_line, goal_line, person_name, quote_block
 from bot.services import Services
 from bot.services.onboarding import Brief, Change
 from bot.services.text import shorten
@@ -40,7 +42,7 @@ def brief_markup(tr: Translator, brief: Brief, *, goals: int = 5, decisions: int
 
 def _brief(tr: Translator, brief: Brief, goals: int, decisions: int) -> Markup:
     group = brief.group
-    markup = tr.markup("onboarding.title", name=group.name)
+    markup = tr.markup("onboarding.title", ag=tr.group_phrase(group.name))
     if group.topic:
         markup.line(tr.text("ag.topic_label"), ": ", shorten(group.topic, 300))
     if group.description:
@@ -65,13 +67,13 @@ def _brief(tr: Translator, brief: Brief, goals: int, decisions: int) -> Markup:
     if brief.kuemmerer:
         markup.line(bold(tr.text("role.kuemmerer")), ": ", ", ".join(person_name(p) for p in brief.kuemmerer))
     markup.blank().extend(tr.lines("onboarding.take_part"))
-    markup.blank().extend(tr.lines("onboarding.settled"))
+    markup.blank().extend(tr.lines("onboarding.settled", names=coordination_names(brief.coordinators)))
     return markup
 
 
 def changes_markup(tr: Translator, group: WorkingGroup, changes: Sequence[Change], total: int) -> Markup:
     """“Seit deinem letzten Besuch”: what changed in the register while someone was away."""
-    markup = tr.markup("onboarding.since_title", name=group.name)
+    markup = tr.markup("onboarding.since_title", ag=tr.group_phrase(group.name))
     for change in changes:
         markup.bullet(
             tr.text(f"onboarding.change.{change.action}", number=change.number or "?"),
@@ -79,7 +81,7 @@ def changes_markup(tr: Translator, group: WorkingGroup, changes: Sequence[Change
             shorten(change.text, 160),
         )
     if total > len(changes):
-        markup.line(tr.text("onboarding.more_changes", others=total - len(changes)))
+        markup.line(tr.text("onboarding.more_changes", total - len(changes)))
     markup.blank().extend(tr.lines("onboarding.since_footer"))
     return markup
 
@@ -142,12 +144,64 @@ async def welcome_joined(
     return messages
 
 
+ONBOARDING_COMMANDS = frozenset({"onboarding", "brief", "gelesen", "read", "ack", "start"})
+"""Commands that handle the brief themselves (no automatic brief on top)."""
+
+
+@router.on.on_activity
+async def arrival(ctx: Context, previous_seen: datetime | None) -> None:
+    """Briefs triggered by a message: a newcomer's first one, or a return after a long absence.
+
+    The fallback for platforms (or missed updates) without a join event is the first message.
+    """
+    if ctx.invocation is not None and normalise_name(ctx.invocation.name) in ONBOARDING_COMMANDS:
+        return
+    group, membership = ctx.group, ctx.membership
+    assert group is not None and membership is not None  # activity is observed in AG chats only
+    if ctx.services.onboarding.needs_brief(group, membership):
+        ctx.outgoing.append(
+            await private_brief(ctx.services, ctx.tr, group, ctx.person, membership, ctx.event.chat)
+        )
+        return
+    await _changes_since(ctx, ctx.person, membership, previous_seen)
+
+
+async def _changes_since(
+    ctx: Context, person: Person, membership: Membership, previous_seen: datetime | None
+) -> None:
+    """“Seit deinem letzten Besuch”, privately, for a member back after the AG's absence threshold."""
+    group = ctx.group
+    assert group is not None
+    if previous_seen is None or not ctx.services.onboarding.is_returning(
+        group, membership, previous_seen, ctx.clock.now()
+    ):
+        return
+    changes, total = await ctx.services.onboarding.changes_since(group, previous_seen)
+    if changes:
+        ctx.send(private_chat(person), changes_markup(ctx.tr, group, changes, total))
+
+
+@router.on.on_joined
+async def joined(ctx: Context, people: Sequence[Joined]) -> None:
+    """People joined a group chat of the AG: briefs for newcomers, news for those who come back."""
+    group = ctx.group
+    assert group is not None
+    ctx.outgoing += await welcome_joined(
+        ctx.services, ctx.tr, group, ctx.event.chat, [(j.person, j.membership) for j in people]
+    )
+    for person in people:
+        if person.returning:
+            await _changes_since(ctx, person.person, person.membership, person.previous_seen)
+
+
 @router.command("onboarding", aliases=("brief",), needs_group=False)
 async def onboarding(ctx: Context, args: Args) -> None:
     """The brief: privately from a group chat; in a private chat for the chosen AG."""
     word = args.words[0].lower() if args.words else ""
     if word in ("aus", "off", "an", "on"):
         group = ctx.require_group()
+        # A setting of the AG: changed where everybody sees it, like the register.
+        ctx.require_group_chat()
         ctx.require_role(Role.KOORDINATION)
         await ctx.services.onboarding.set_enabled(group, word in ("an", "on"), ctx.person)
         ctx.say("onboarding.switched_on" if group.onboarding_enabled else "onboarding.switched_off")
@@ -155,6 +209,10 @@ async def onboarding(ctx: Context, args: Args) -> None:
     if word == "status":
         await _status(ctx)
         return
+    group_id = as_number(word) if word else None
+    if word and group_id is None:
+        # Silently sending the brief for "/onboarding foo" would hide a typo of aus/an/status.
+        raise UsageError("error.subcommand_unknown", given=args.words[0])
     if ctx.group is not None and not ctx.event.chat.is_private:
         membership = await ctx.services.groups.people.membership(ctx.group.id, ctx.person.id)
         assert membership is not None  # the application registers every sender
@@ -163,7 +221,7 @@ async def onboarding(ctx: Context, args: Args) -> None:
         )
         ctx.say("onboarding.sent_privately")
         return
-    await _brief_in_private(ctx, as_number(word) if word else None)
+    await _brief_in_private(ctx, group_id)
 
 
 async def _brief_in_private(ctx: Context, group_id: int | None) -> None:
@@ -199,7 +257,7 @@ async def _status(ctx: Context) -> None:
     if not lines:
         ctx.say("onboarding.status_none")
         return
-    markup = tr.markup("onboarding.status_title", len(lines), name=group.name)
+    markup = tr.markup("onboarding.status_title", len(lines), ag=tr.group_phrase(group.name))
     for line in lines:
         read = (
             tr.text("onboarding.status_read", date=tr.datetime(line.acknowledged_at))
@@ -221,6 +279,8 @@ async def acknowledge(ctx: Context, args: Args) -> None:
     """Confirm having read the brief (also the “Gelesen” button)."""
     group = ctx.group
     number = as_number(args.words[0]) if args.words else None
+    if args.words and number is None:
+        raise UsageError("error.subcommand_unknown", given=args.words[0])
     if number is not None:
         candidates = [
             g for _, g in await ctx.services.groups.people.groups_of(ctx.person.id) if g.id == number
@@ -236,7 +296,10 @@ async def acknowledge(ctx: Context, args: Args) -> None:
     if group is None:
         raise UserError("onboarding.nothing_to_acknowledge", name="–")
     first = await ctx.services.onboarding.acknowledge(group, ctx.person)
-    ctx.say("onboarding.acknowledged" if first else "onboarding.already_acknowledged", name=group.name)
+    ctx.say(
+        "onboarding.acknowledged" if first else "onboarding.already_acknowledged",
+        ag=ctx.tr.group_phrase(group.name),
+    )
 
 
 @router.command("einfuehrung", aliases=("welcome",))

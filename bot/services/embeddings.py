@@ -35,6 +35,9 @@ import numpy as np
 # --------------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+# The longest word worth reading (German compounds such as "Kinder- und Jugendhilfeausschuss"
+# stay far below it).
+MAX_WORD = 64
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -121,7 +124,12 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Folded words of a text; hyphenated compounds give the whole and each part."""
+    """Folded words of a text; hyphenated compounds give the whole and each part.
+
+    Words longer than :data:`MAX_WORD` letters are left out: they are no words (hashes, keyboard
+    mashing, a link's path), and the stemmer and the index's compound matching cost time
+    quadratic in a word's length.
+    """
     out: list[str] = []
     for match in _WORD.finditer(fold_german(text)):
         token = match.group(0).replace("'", "")
@@ -131,7 +139,7 @@ def words(text: str) -> list[str]:
             out.extend(parts)
         else:
             out.append(token)
-    return out
+    return [word for word in out if len(word) <= MAX_WORD]
 
 
 GENERIC_WEIGHT = 0.3

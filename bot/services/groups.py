@@ -36,13 +36,32 @@ from storage.repositories import (
 )
 
 # Link codes: 8 characters from an alphabet without look-alikes (no 0/O, no 1/I), so a code read
-# out aloud or typed from another screen survives; 32**8 ≈ 1.1e12 codes make guessing hopeless
-# with at most MAX_FAILED_ATTEMPTS tries per chat and ATTEMPT_WINDOW.
+# out aloud or typed from another screen survives; 32**8 ≈ 1.1e12 codes.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 CODE_LIFETIME = timedelta(hours=24)
+# Brute-force limits on redeeming codes (rejected codes only; a redeemed one counts nothing).
+#
+# Per person: MAX_FAILED_ATTEMPTS per ATTEMPT_WINDOW, across all chats, so one account gains
+# nothing by opening fresh chats, and only the person who failed is held up: a troll cannot
+# block linking in a chat for the others there (the old per-chat limit could).
+#
+# Overall: a wrong guess cannot tell which AG's code it was aimed at, so there is no per-code
+# counter to exhaust; and voiding open codes after many failures would let anybody void
+# everybody's codes. Instead, once GLOBAL_FAILED_ATTEMPTS rejected codes arrived within
+# ATTEMPT_WINDOW from anybody, a code is checked only if no rejected code arrived within the
+# last GLOBAL_COOLDOWN; otherwise the attempt is refused unchecked and not recorded. Codes stay
+# valid. This bounds guessing whatever the number of accounts: in any hour at most about
+# GLOBAL_FAILED_ATTEMPTS + 1 h / GLOBAL_COOLDOWN = 110 checked wrong codes, some 2,700 per code
+# lifetime; even with 1,000 open codes at once the chance that any of them is hit within a day
+# is below 2,700 * 1,000 / 32**8 ≈ 2.5e-6. The cost: while some ten accounts or more
+# keep guessing, everybody's attempts wait up to GLOBAL_COOLDOWN; nobody loses a code, and no
+# single person's failures ever hold up anyone else. Checks and records are serialised
+# (LinkRepository.lock_attempts), so concurrent attempts cannot overrun the limits.
 MAX_FAILED_ATTEMPTS = 5
 ATTEMPT_WINDOW = timedelta(hours=1)
+GLOBAL_FAILED_ATTEMPTS = 50
+GLOBAL_COOLDOWN = timedelta(minutes=1)
 # What people put around a code when they copy it: dashes (also typographic ones from
 # autocorrect), spaces, underscores, dots and the backticks of code formatting.
 _CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.`]+")
@@ -80,8 +99,8 @@ class LinkResult:
         group: The AG the chat belongs to now; ``None`` when the code was rejected.
         other_chats: The AG's other chats (to tell them), when linked.
         rejection: Why the code was rejected, if it was.
-        attempts_left: Further rejected codes the chat may try within the window.
-        retry_in: When no attempts are left: how long until the next one is accepted.
+        attempts_left: Further rejected codes the person may try within the window (in any chat).
+        retry_in: When no attempts are left: how long until the person's next one is accepted.
     """
 
     group: WorkingGroup | None
@@ -113,6 +132,21 @@ def hash_code(code: str) -> str:
 def minutes(delta: timedelta) -> int:
     """A waiting time in whole minutes, rounded up and at least one."""
     return max(1, math.ceil(delta.total_seconds() / 60))
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateScope:
+    """The AG a person's private chat acts on.
+
+    Attributes:
+        group: The AG, when the person is in exactly one or chose one (``/ag wechseln``).
+        membership: The person's membership in it.
+        choices: ``(id, name)`` of the person's AGs when they are in several and chose none.
+    """
+
+    group: WorkingGroup | None
+    membership: Membership | None
+    choices: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +201,70 @@ class GroupService:
         """The AG a chat belongs to, if any."""
         return await self.repo.get(chat.group_id) if chat.group_id is not None else None
 
-    async def seen(self, group: WorkingGroup, person: Person) -> tuple[Membership, bool]:
-        """Note that a person is active in an AG; returns the membership and whether it is new."""
-        return await self.people.touch_membership(group.id, person.id, self.clock.now())
+    async def seen(
+        self, group: WorkingGroup, person: Person, *, admin: bool | None = None
+    ) -> tuple[Membership, bool]:
+        """Note that a person is active in an AG; returns the membership and whether it is new.
+
+        Args:
+            group: The AG.
+            person: Who was active.
+            admin: What the platform says about the person administering the chat, if it said
+                anything (kept, so lists of the koordination show admins, who act as such).
+        """
+        membership, created = await self.people.touch_membership(group.id, person.id, self.clock.now())
+        # Compared first: most messages change nothing, and they must stay read-only.
+        if membership.left_at is not None:
+            membership.left_at = None
+        if admin is not None and membership.chat_admin != admin:
+            membership.chat_admin = admin
+        return membership, created
+
+    async def leave(self, group: WorkingGroup, person: Person) -> Membership | None:
+        """Note that a person left a chat of the AG: no longer counted as a member.
+
+        The membership and its history stay (a person who comes back is not a newcomer); an AG
+        with several chats counts the person again as soon as they write in any of them.
+        """
+        membership = await self.people.membership(group.id, person.id)
+        if membership is not None and membership.left_at is None:
+            membership.left_at = self.clock.now()
+            membership.chat_admin = False
+        return membership
+
+    async def groups_of(self, person: Person) -> list[WorkingGroup]:
+        """The AGs a person belongs to (and has not left), by name."""
+        return [g for m, g in await self.people.groups_of(person.id) if m.left_at is None]
+
+    async def private_scope(self, chat: Chat, person: Person) -> PrivateScope:
+        """The AG a person's private chat acts on: the only one, or the one they chose.
+
+        A choice that is no longer valid (the person left that AG) is forgotten.
+        """
+        memberships = [(m, g) for m, g in await self.people.groups_of(person.id) if m.left_at is None]
+        if chat.current_group_id is not None:
+            chosen = next(((m, g) for m, g in memberships if g.id == chat.current_group_id), None)
+            if chosen is not None:
+                return PrivateScope(chosen[1], chosen[0])
+            chat.current_group_id = None
+        if len(memberships) == 1:
+            membership, group = memberships[0]
+            return PrivateScope(group, membership)
+        return PrivateScope(None, None, [(g.id, g.name) for _, g in memberships])
+
+    async def switch_private(self, chat: Chat, person: Person, group: WorkingGroup) -> PrivateScope:
+        """Make a private chat act on one of the person's AGs (``/ag wechseln``).
+
+        Raises:
+            UserError: The chat is not private, or the person is not in that AG.
+        """
+        if chat.kind != ChatKind.PRIVATE.value:
+            raise UserError("ag.switch.only_private")
+        membership = await self.people.membership(group.id, person.id)
+        if membership is None or membership.left_at is not None:
+            raise UserError("ag.switch.unknown", given=str(group.id), options="–")
+        chat.current_group_id = group.id
+        return PrivateScope(group, membership)
 
     @staticmethod
     def effective_role(membership: Membership | None, is_admin: bool) -> Role:
@@ -196,7 +291,8 @@ class GroupService:
         chat.group_id = group.id
         membership, _ = await self.people.touch_membership(group.id, creator.id, now)
         membership.role = Role.KOORDINATION
-        membership.briefed_at = now  # the founder knows the AG; no brief for them
+        # The founder knows the AG: no brief for them, and none is listed as sent.
+        membership.acknowledged_at = now
         await self._log(group, creator, "group.create", "group", group.id, name=name, chat=chat.id)
         return group
 
@@ -235,9 +331,9 @@ class GroupService:
         return GroupSummary(
             group=group,
             chats=await self.repo.chats(group.id),
-            coordinators=await self.people.with_role(group.id, Role.KOORDINATION),
+            coordinators=await self.people.coordinators(group.id),
             kuemmerer=await self.people.with_role(group.id, Role.KUEMMERER),
-            members=len(await self.people.members(group.id)),
+            members=await self.people.count_members(group.id),
             active_goals=await self.register.count_goals(group.id, GoalStatus.ACTIVE),
             active_decisions=await self.register.count_decisions(group.id, DecisionStatus.ACTIVE),
         )
@@ -288,8 +384,10 @@ class GroupService:
         ``/ag anlegen``: the koordination of the AG gave permission by handing out the code.
 
         A rejected code is recorded and returned, not raised: raising would roll the
-        attempt back with the rest of the update, and the brute-force limit would count
-        nothing. The caller must let the transaction commit.
+        attempt back with the rest of the update, and the brute-force limits would count
+        nothing. The caller must let the transaction commit. The limits (see
+        ``MAX_FAILED_ATTEMPTS`` and ``GLOBAL_FAILED_ATTEMPTS``) hold up the person who failed,
+        never the chat, and everybody only briefly while unusually many wrong codes arrive.
 
         Args:
             chat: The chat to link (the one the command was written in).
@@ -302,22 +400,28 @@ class GroupService:
 
         Raises:
             UserError: The chat is private or already in an AG, the text is no code at all,
-                or the chat has used up its attempts for now (nothing is recorded then).
+                the person has used up their attempts for now, or the overall cooldown is on
+                (nothing is recorded then).
         """
         if chat.kind == ChatKind.PRIVATE.value:
             raise UserError("ag.link.private_chat")
         current = await self.group_of(chat)
         if current is not None:
             raise UserError("ag.link.already_linked", name=current.name)
-        now = self.clock.now()
-        window_start = now - ATTEMPT_WINDOW
-        failures = await self.links.attempts_since(chat.id, window_start)
-        if len(failures) >= MAX_FAILED_ATTEMPTS:
-            raise UserError("ag.link.locked", minutes=minutes(_retry_at(failures) - now))
         code = normalise_code(text)
         if code is None:
             # Not counted: a malformed text cannot match any code, so it is no guess.
             raise UserError("ag.link.code_malformed", given=shorten(text, 40))
+        now = self.clock.now()
+        window_start = now - ATTEMPT_WINDOW
+        await self.links.lock_attempts()
+        failures = await self.links.attempts_of_person_since(actor.id, window_start)
+        if len(failures) >= MAX_FAILED_ATTEMPTS:
+            raise UserError("ag.link.locked", minutes=minutes(_retry_at(failures) - now))
+        overall, latest = await self.links.attempts_overall_since(window_start)
+        if overall >= GLOBAL_FAILED_ATTEMPTS and latest is not None and now - latest < GLOBAL_COOLDOWN:
+            wait = latest + GLOBAL_COOLDOWN - now
+            raise UserError("ag.link.busy", seconds=max(1, math.ceil(wait.total_seconds())))
 
         row = await self.links.code_by_hash(hash_code(code))
         rejection = _rejection(row, now)
@@ -327,7 +431,7 @@ class GroupService:
             rejection = CodeRejection.USED  # redeemed by another chat a moment ago
         assert rejection is not None
 
-        await self.links.prune_attempts(chat.id, window_start)
+        await self.links.prune_attempts(window_start)
         await self.links.add_attempt(chat.id, actor.id, now)
         failures.append(now)
         left = max(0, MAX_FAILED_ATTEMPTS - len(failures))

@@ -3,7 +3,7 @@
 The guard itself (:mod:`bot.services.reopen`) is pure and lives once per process; this service
 works inside an update's transaction. Changes the process-wide guard must learn about — items
 added or closed, feedback, switched settings — are noted on the session as *signals* and applied
-by the application after the commit, so the guard never learns about a change that was rolled back.
+after the commit (``on_committed`` observers), so the guard never learns about a change that was rolled back.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotFound, UsageError, UserError
+from bot.core.observers import note_signal
 from bot.core.ports import Clock
 from bot.services.reopen import LabelledExample, Sensitivity, SettledItem
 from bot.services.text import clean
@@ -21,11 +22,10 @@ from storage.models import DecisionStatus, GoalStatus, Person, ReopenExample, Re
 from storage.repositories import AuditRepository, HintRepository, RegisterRepository
 from storage.repositories.hints import ItemRow, decision_row, goal_row
 
-SIGNALS = "kuemmerer.reopen_signals"
-"""Key of the signal list in ``session.info``."""
-
 MAX_COOLDOWN_DAYS = 365
 MAX_EXAMPLE = 2000
+RECENT_HINTS = 3
+"""How many of a chat's hints a bare ``/hinweis falsch`` offers to choose from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +58,8 @@ Signal = ItemChanged | ExampleAdded | SettingsChanged
 
 
 def note(session: AsyncSession, signal: Signal) -> None:
-    """Remember a signal for after the commit."""
-    session.info.setdefault(SIGNALS, []).append(signal)
-
-
-def take_signals(session: AsyncSession) -> list[Signal]:
-    """The signals noted in this transaction (and forget them)."""
-    return session.info.pop(SIGNALS, [])
+    """Remember a signal for the guard, applied after the commit (see :func:`note_signal`)."""
+    note_signal(session, signal)
 
 
 def guard_id(kind: str, item_id: int) -> int:
@@ -200,11 +195,13 @@ class HintService:
         hint_id: int | None = None,
         reply_to: str | None = None,
     ) -> ReopenHint:
-        """The hint a ``/hinweis falsch`` is about: by id (button), by the replied-to message,
-        or else the newest hint in the chat.
+        """The hint a ``/hinweis falsch`` is about: by id (button, typed number) or by the
+        replied-to message. There is deliberately no "newest hint" default: a bare command once
+        unlearned a correct hint; the handler asks with :meth:`recent_hints` instead.
 
         Raises:
             NotFound: No such hint in this AG.
+            UserError: The replied-to message is none of the bot's hints.
         """
         hint = None
         if hint_id is not None:
@@ -213,11 +210,20 @@ class HintService:
             hint = await self.repo.hint_by_reply(platform, chat_id, reply_to)
             if hint is None:
                 raise UserError("hints.reply_not_a_hint")
-        else:
-            hint = await self.repo.latest_hint(platform, chat_id)
         if hint is None or hint.group_id != group.id:
             raise NotFound("hints.no_hint")
         return hint
+
+    async def recent_hints(self, group: WorkingGroup, platform: str, chat_id: str) -> list[ReopenHint]:
+        """The AG's last few hints in a chat, newest first, to ask which one is meant.
+
+        Raises:
+            NotFound: The bot has not given a hint in this chat.
+        """
+        hints = await self.repo.recent_hints(group.id, platform, chat_id, RECENT_HINTS)
+        if not hints:
+            raise NotFound("hints.no_hint")
+        return hints
 
     async def mark_wrong(self, group: WorkingGroup, hint: ReopenHint, actor: Person) -> bool:
         """The hint was wrong: its message becomes an example that does not reopen the item.
@@ -236,8 +242,12 @@ class HintService:
 
     async def point_out(
         self, group: WorkingGroup, kind: str, number: int, text: str | None, actor: Person
-    ) -> SettledItem:
+    ) -> tuple[SettledItem, bool]:
         """A missed message: it does question the item ``number`` (a decision or goal).
+
+        Returns:
+            The item, and False if the AG already had exactly this example (the same message
+            pointed out twice): then nothing is stored again.
 
         Raises:
             UsageError: No message text (the command must answer the message).
@@ -258,8 +268,10 @@ class HintService:
             if decision is None or decision.status is not DecisionStatus.ACTIVE:
                 raise NotFound("hints.no_item_decision", number=number)
             row = decision_row(decision)
+        if await self.repo.has_example(group.id, text, kind, row[1], True):
+            return settled_item(row), False
         await self._example(group, text, kind, row[1], True, "missed", actor, None)
-        return settled_item(row)
+        return settled_item(row), True
 
     async def _example(
         self,

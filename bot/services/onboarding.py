@@ -102,7 +102,7 @@ class OnboardingService:
             important=important,
             recent=recent,
             decision_count=total,
-            coordinators=await self.people.with_role(group.id, Role.KOORDINATION),
+            coordinators=await self.people.coordinators(group.id),
             kuemmerer=await self.people.with_role(group.id, Role.KUEMMERER),
         )
 
@@ -114,7 +114,9 @@ class OnboardingService:
         get the brief once there is something to tell.
         """
         has_content = bool(group.welcome_text or group.goal_seq or group.decision_seq)
-        return group.onboarding_enabled and membership.briefed_at is None and has_content
+        # A confirmed brief without a sent one is the founder's (they know their AG).
+        unbriefed = membership.briefed_at is None and membership.acknowledged_at is None
+        return group.onboarding_enabled and unbriefed and membership.left_at is None and has_content
 
     @staticmethod
     def is_returning(
@@ -123,7 +125,7 @@ class OnboardingService:
         """Whether a briefed member comes back after the AG's absence threshold."""
         return (
             group.onboarding_enabled
-            and membership.briefed_at is not None
+            and (membership.briefed_at is not None or membership.acknowledged_at is not None)
             and now - previous_seen >= timedelta(days=group.absence_days)
         )
 

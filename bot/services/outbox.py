@@ -3,7 +3,9 @@
 Every outgoing message is written to the database in the transaction of the update that caused
 it, and marked sent once its platform confirmed delivery. One worker per chat sends in order, so
 a busy group never delays answers in other chats; sliding windows keep each platform's limits.
-After a crash or restart, unsent messages are loaded again and go out.
+After a crash or restart, unsent messages are loaded again and go out. A message marked
+``secret`` (a link code) keeps its full payload for every retry, restarts included, and loses it
+in the statement that marks it sent or failed: finished rows hold no secrets.
 
 Delivery is at least once: a crash between the platform's confirmation and the ``sent`` mark, or
 a connection lost after the platform accepted a message, can repeat that one message; nothing is
@@ -137,6 +139,7 @@ class Outbox:
                         attempts=0,
                         created_at=now,
                         source=None if rows else source,
+                        secret=part.secret,
                     )
                 )
         if rows:
@@ -162,6 +165,7 @@ class Outbox:
             age = (self.clock.now() - row.created_at).total_seconds()
             message = decode_message(chat, row.payload)
             message.key = f"kuemmerer-outbox-{row.id}"
+            message.secret = row.secret
             entry = _Entry(row.id, message, now - max(age, 0.0), row.attempts)
             key = (platform, row.chat_id)
             self._known.add(row.id)
@@ -277,7 +281,9 @@ class Outbox:
         while True:
             try:
                 async with self.db.transaction() as session:
-                    await OutboxRepository(session).mark_sent(entry.id, self.clock.now(), external_id)
+                    await OutboxRepository(session).mark_sent(
+                        entry.id, self.clock.now(), external_id, redact=entry.message.secret
+                    )
                 return
             except Exception:
                 log.exception("outbox %s: sent, but recording that failed; retrying", entry.id)
@@ -286,7 +292,7 @@ class Outbox:
 
     async def _mark_failed(self, entry: _Entry, reason: str) -> None:
         async with self.db.transaction() as session:
-            await OutboxRepository(session).mark_failed(entry.id, reason)
+            await OutboxRepository(session).mark_failed(entry.id, reason, redact=entry.message.secret)
 
     async def _note_attempt(self, entry: _Entry, reason: str) -> None:
         async with self.db.transaction() as session:

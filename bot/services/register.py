@@ -17,6 +17,9 @@ from storage.repositories import AuditRepository, GroupRepository, RegisterRepos
 ITEM_CHANGES = frozenset(change.value for change in RegisterChange)
 
 PAGE_SIZE = 10
+# A /beschluesse search: at most this many words and #tags, each at most this long.
+MAX_SEARCH_TERMS = 10
+MAX_SEARCH_TERM = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +51,36 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, text: str) -> SearchQuery:
-        """Split user input into ``#tags`` and folded search words."""
-        terms, tags = [], []
-        for word in text.split():
-            if word.startswith("#") and len(word) > 1:
-                tags.extend(tags_of(word) or [fold(word[1:])])
+        """Split user input into ``#tags`` and folded search words.
+
+        Every word becomes a condition of the query (a ``LIKE`` or an ``EXISTS``), so their number
+        and length are capped: SQLite refuses about a thousand conditions ("Expression tree is too
+        large") and ``LIKE`` patterns over 50,000 bytes, and PostgreSQL would scan every decision
+        once per condition. No real search needs more than a few short words.
+
+        Raises:
+            UserError: More than :data:`MAX_SEARCH_TERMS` words or tags, or a word longer than
+                :data:`MAX_SEARCH_TERM` characters (also after folding, which can lengthen text).
+        """
+        words = text.split()
+        if len(words) > MAX_SEARCH_TERMS:
+            raise UserError("decision.search_too_many", terms=len(words), most=MAX_SEARCH_TERMS)
+        terms: list[str] = []
+        tags: list[str] = []
+        for word in words:
+            if len(word) > MAX_SEARCH_TERM:
+                raise UserError("decision.search_term_too_long", given=word, most=MAX_SEARCH_TERM)
+            is_tag = word.startswith("#") and len(word) > 1
+            found = (tags_of(word) or [fold(word[1:])]) if is_tag else [fold(word)]
+            if any(len(term) > MAX_SEARCH_TERM for term in found):
+                raise UserError("decision.search_term_too_long", given=word, most=MAX_SEARCH_TERM)
+            if is_tag:
+                tags.extend(found)
             else:
-                folded = fold(word)
-                if folded:
-                    terms.append(folded)
-        return cls(tuple(terms), tuple(tags))
+                terms.extend(term for term in found if term)
+        if len(terms) + len(tags) > MAX_SEARCH_TERMS:  # one word may carry several #tags
+            raise UserError("decision.search_too_many", terms=len(terms) + len(tags), most=MAX_SEARCH_TERMS)
+        return cls(tuple(dict.fromkeys(terms)), tuple(dict.fromkeys(tags)))
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.tags)
@@ -231,12 +254,19 @@ class RegisterService:
 
     async def mark_important(
         self, group: WorkingGroup, number: int, important: bool, actor: Person
-    ) -> Decision:
-        """Mark an active decision as important (first in newcomers' briefs), or unmark it."""
+    ) -> tuple[Decision, bool]:
+        """Mark an active decision as important (first in newcomers' briefs), or unmark it.
+
+        Returns:
+            The decision, and whether the mark changed (False: it already was as asked; the
+            reply must not claim a change, and nothing is logged).
+        """
         decision = await self._active(group, number)
+        if decision.important == important:
+            return decision, False
         decision.important = important
         await self._log(group, actor, "decision.important", decision.id, number=number, important=important)
-        return decision
+        return decision, True
 
     async def history(self, group: WorkingGroup, number: int) -> DecisionHistory:
         """A decision with its predecessors (oldest first) and its successor."""
@@ -264,7 +294,7 @@ class RegisterService:
             UserError: The page does not exist.
         """
         if page < 1:
-            raise UserError("decision.page_unknown", page=page, pages=1)
+            raise UserError("decision.page_unknown", page=page, count=1)
         decisions, total = await self.repo.search_decisions(
             group.id,
             terms=query.terms,
@@ -274,7 +304,7 @@ class RegisterService:
         )
         pages = max(1, -(-total // PAGE_SIZE))
         if page > pages:
-            raise UserError("decision.page_unknown", page=page, pages=pages)
+            raise UserError("decision.page_unknown", page=page, count=pages)
         return DecisionPage(decisions, total, page, pages)
 
     async def _log(

@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 from bot.core.errors import UserError
+from bot.core.sanitize import scrub
+from bot.core.sanitize import shorten as shorten  # kept here for the services and handlers
 
 MAX_NAME = 120
 MAX_TOPIC = 300
@@ -31,7 +33,9 @@ def clean(text: str | None, *, limit: int, what: str = "text") -> str:
     Raises:
         UserError: The text is empty or too long.
     """
-    value = unicodedata.normalize("NFC", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
+    # scrub() again although events are cleaned on entry: a lone surrogate that still got here
+    # would make the insert fail ("'utf-8' codec can't encode") instead of the text being stored.
+    value = unicodedata.normalize("NFC", scrub(text or ""))
     value = _CONTROL.sub("", value)
     value = "\n".join(line.rstrip() for line in value.split("\n")).strip()
     value = re.sub(r"\n{3,}", "\n\n", value)
@@ -59,15 +63,3 @@ def tags_of(text: str) -> list[str]:
     for match in _TAG.finditer(text):
         seen.setdefault(fold(match.group(1)).strip("-"), None)
     return [t for t in seen if t]
-
-
-def shorten(text: str, limit: int) -> str:
-    """One-line preview of at most ``limit`` characters, cut at a word where possible."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:") + "…"

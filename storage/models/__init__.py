@@ -10,7 +10,7 @@ from storage.models.goal import Goal
 from storage.models.link_attempt import LinkAttempt
 from storage.models.link_code import LinkCode
 from storage.models.membership import Membership
-from storage.models.outbox_message import OutboxMessage, OutboxStatus
+from storage.models.outbox_message import REDACTED_PAYLOAD, OutboxMessage, OutboxStatus
 from storage.models.person import Person
 from storage.models.platform_state import PlatformState
 from storage.models.reopen_example import ReopenExample
@@ -33,6 +33,7 @@ __all__ = [
     "OutboxStatus",
     "Person",
     "PlatformState",
+    "REDACTED_PAYLOAD",
     "RegisterChange",
     "ReopenExample",
     "ReopenHint",

@@ -11,15 +11,19 @@ from storage.models.base import Base, UTCDateTime
 
 
 class LinkAttempt(Base):
-    """One code that a chat tried and that was not accepted.
+    """One code that a person tried in a chat and that was not accepted.
 
-    Kept in the database rather than in memory so that the limit survives restarts and holds
-    across several bot processes; rows older than the limit's window are deleted as new ones
-    arrive.
+    Kept in the database rather than in memory so that the limits survive restarts and hold
+    across several bot processes; rows older than the limits' window are deleted as new ones
+    arrive. The limits count per person and overall, not per chat (see
+    ``GroupService.link_chat``), hence the two indexes; the chat is kept for the record.
     """
 
     __tablename__ = "link_attempts"
-    __table_args__ = (Index("ix_link_attempts_chat_id_created_at", "chat_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_link_attempts_person_id_created_at", "person_id", "created_at"),
+        Index("ix_link_attempts_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))

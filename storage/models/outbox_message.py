@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -19,6 +19,11 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+
+
+# What a finished row that carried a secret keeps instead of its content: still decodable
+# (an empty message) and saying why it is empty.
+REDACTED_PAYLOAD: dict[str, Any] = {"markup": [], "redacted": 1}
 
 
 class OutboxMessage(Base):
@@ -42,6 +47,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(Text)
+    # The payload carries a secret (a link code, whose plain form the database keeps nowhere
+    # else): it is replaced by REDACTED_PAYLOAD in the statement that marks the row sent or failed.
+    secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The event this message answers (a Matrix event id key): stored here instead of a separate
     # checkpoint row, so a restart can tell the event was handled.
     source: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -101,14 +101,34 @@ class HintRepository:
             )
         )
 
-    async def latest_hint(self, platform: str, chat_id: str) -> ReopenHint | None:
-        """The newest hint in a chat."""
-        return await self.session.scalar(
+    async def recent_hints(self, group_id: int, platform: str, chat_id: str, limit: int) -> list[ReopenHint]:
+        """The newest hints of an AG in a chat, newest first."""
+        rows = await self.session.scalars(
             select(ReopenHint)
-            .where(ReopenHint.platform == platform, ReopenHint.chat_id == chat_id)
+            .where(
+                ReopenHint.group_id == group_id,
+                ReopenHint.platform == platform,
+                ReopenHint.chat_id == chat_id,
+            )
             .order_by(ReopenHint.id.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def has_example(self, group_id: int, text: str, kind: str, item_id: int, reopens: bool) -> bool:
+        """Whether the AG already has this exact labelled example."""
+        found = await self.session.scalar(
+            select(ReopenExample.id)
+            .where(
+                ReopenExample.group_id == group_id,
+                ReopenExample.item_kind == kind,
+                ReopenExample.item_id == item_id,
+                ReopenExample.reopens == reopens,
+                ReopenExample.text == text,
+            )
             .limit(1)
         )
+        return found is not None
 
     async def add(self, row: ReopenHint | ReopenExample) -> None:
         """Store a hint or an example (flushed, so its id is known)."""

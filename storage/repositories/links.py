@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LinkAttempt, LinkCode
+
+# Any constant identifies the lock; this one reads "link" in ASCII.
+_ATTEMPTS_LOCK = 0x6C696E6B
 
 
 class LinkRepository:
@@ -71,24 +74,45 @@ class LinkRepository:
 
     # Attempts ----------------------------------------------------------------------------------
 
+    async def lock_attempts(self) -> None:
+        """Check and record attempts one transaction at a time, until this one ends.
+
+        The limits read the recorded attempts and then add one; on PostgreSQL, concurrent
+        attempts (many accounts at once) would otherwise all read the same counts and overrun
+        them. A transaction-level advisory lock serialises only link attempts, which are rare.
+        SQLite runs one transaction at a time anyway.
+        """
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(_ATTEMPTS_LOCK)))
+
     async def add_attempt(self, chat_id: int, person_id: int | None, at: datetime) -> None:
         """Record a rejected code."""
         self.session.add(LinkAttempt(chat_id=chat_id, person_id=person_id, created_at=at))
         await self.session.flush()
 
-    async def attempts_since(self, chat_id: int, since: datetime) -> list[datetime]:
-        """When a chat's rejected codes were tried, oldest first, from ``since`` on."""
+    async def attempts_of_person_since(self, person_id: int, since: datetime) -> list[datetime]:
+        """When a person's rejected codes were tried (in any chat), oldest first, after ``since``."""
         rows = await self.session.scalars(
             select(LinkAttempt.created_at)
-            .where(LinkAttempt.chat_id == chat_id, LinkAttempt.created_at > since)
+            .where(LinkAttempt.person_id == person_id, LinkAttempt.created_at > since)
             .order_by(LinkAttempt.created_at)
         )
         return list(rows)
 
-    async def prune_attempts(self, chat_id: int, before: datetime) -> None:
-        """Forget a chat's attempts that no longer count for the limit."""
+    async def attempts_overall_since(self, since: datetime) -> tuple[int, datetime | None]:
+        """How many rejected codes anybody tried after ``since``, and when the latest was."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.max(LinkAttempt.created_at)).where(LinkAttempt.created_at > since)
+            )
+        ).one()
+        return row[0], row[1]
+
+    async def prune_attempts(self, before: datetime) -> None:
+        """Forget attempts that no longer count for any limit."""
         await self.session.execute(
             delete(LinkAttempt)
-            .where(LinkAttempt.chat_id == chat_id, LinkAttempt.created_at <= before)
+            .where(LinkAttempt.created_at <= before)
             .execution_options(synchronize_session=False)
         )

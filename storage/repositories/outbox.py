@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage, OutboxStatus, PlatformState
+from storage.models import REDACTED_PAYLOAD, OutboxMessage, OutboxStatus, PlatformState
 
 _TABLE = OutboxMessage.__table__
 _COLUMNS = [c.name for c in _TABLE.columns if c.name != "id"]
@@ -27,6 +28,10 @@ _MARK_SENT = (
         attempts=_TABLE.c.attempts + 1,
     )
 )
+# A row that carried a secret (a link code) keeps it only until it is finished: the redaction
+# is part of the sent mark, so no moment exists where the row is sent but still holds the code.
+# A statement of its own rather than a CASE in the one above, which every message runs.
+_MARK_SENT_REDACTED = _MARK_SENT.values(payload=REDACTED_PAYLOAD)
 
 
 class OutboxRepository:
@@ -66,21 +71,27 @@ class OutboxRepository:
             query = query.where(OutboxMessage.platform.in_(platforms))
         return list(await self.session.scalars(query.order_by(OutboxMessage.id)))
 
-    async def mark_sent(self, message_id: int, at: datetime, external_id: str | None) -> None:
-        """Record a confirmed delivery."""
+    async def mark_sent(
+        self, message_id: int, at: datetime, external_id: str | None, *, redact: bool = False
+    ) -> None:
+        """Record a confirmed delivery; ``redact`` replaces a secret payload in the same statement."""
         connection = await self.session.connection()
         await connection.execute(
-            _MARK_SENT, {"message_id": message_id, "sent_at": at, "sent_external_id": external_id}
+            _MARK_SENT_REDACTED if redact else _MARK_SENT,
+            {"message_id": message_id, "sent_at": at, "sent_external_id": external_id},
         )
         self.session.info["wrote"] = True
 
-    async def mark_failed(self, message_id: int, error: str) -> None:
-        """Give a message up for good, with the reason."""
-        await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(status=OutboxStatus.FAILED, error=error[:2000], attempts=OutboxMessage.attempts + 1)
-        )
+    async def mark_failed(self, message_id: int, error: str, *, redact: bool = False) -> None:
+        """Give a message up for good, with the reason; ``redact`` as for :meth:`mark_sent`."""
+        values: dict[str, Any] = {
+            "status": OutboxStatus.FAILED,
+            "error": error[:2000],
+            "attempts": OutboxMessage.attempts + 1,
+        }
+        if redact:
+            values["payload"] = REDACTED_PAYLOAD
+        await self.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
 
     async def note_attempt(self, message_id: int, error: str) -> None:
         """Count a failed attempt that will be retried."""

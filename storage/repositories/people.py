@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, Person, Role, WorkingGroup
@@ -117,6 +117,31 @@ class PeopleRepository:
             .order_by(WorkingGroup.name, WorkingGroup.id)
         )
         return [(m, g) for m, g in rows]
+
+    async def count_members(self, group_id: int) -> int:
+        """How many people belong to an AG now (those who left are not counted)."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.group_id == group_id, Membership.left_at.is_(None))
+        )
+        return count or 0
+
+    async def coordinators(self, group_id: int) -> list[Person]:
+        """The koordination of an AG: people with the role, and chat admins (who act as such)."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.group_id == group_id,
+                or_(
+                    Membership.role == Role.KOORDINATION,
+                    and_(Membership.chat_admin.is_(True), Membership.left_at.is_(None)),
+                ),
+            )
+            .order_by(Person.display_name, Person.id)
+        )
+        return list(rows)
 
     async def with_role(self, group_id: int, role: Role) -> list[Person]:
         """The people holding ``role`` in an AG, by name."""

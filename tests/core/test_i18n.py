@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.core.errors import command_name
 from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, Translator, catalog_keys
 from bot.core.markup import Line, parse_template
 from bot.handlers import build_router
@@ -355,8 +356,82 @@ def test_date_format():
 def test_datetime_shows_group_timezone(timezone, hour):
     moment = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
     shown = Translator("de", timezone).datetime(moment)
-    assert hour in shown, shown
-    assert "21.11.26" in shown or "21.11.2026" in shown, shown
+    assert shown == f"21.11.2026, {hour}", shown
+
+
+def test_datetime_uses_the_date_format_of_dates():
+    # One family: the date part reads exactly like Translator.date, the time has no seconds.
+    moment = datetime(2026, 11, 30, 14, 44, 59, tzinfo=UTC)
+    assert Translator("de").datetime(moment) == "30.11.2026, 15:44"
+    assert Translator("en", "UTC").datetime(moment) == "Nov 30, 2026, 2:44\u202fPM"
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "expected"),
+    [
+        ("de", "Bildung Ruhr", "AG Bildung Ruhr"),
+        ("de", "AG Bildung Ruhr", "AG Bildung Ruhr"),
+        ("de", "Bildungs-AG", "Bildungs-AG"),
+        ("de", "ag bildung", "ag bildung"),
+        ("de", "Arbeitsgruppe Schule", "Arbeitsgruppe Schule"),
+        ("de", "Agenda 21", "AG Agenda 21"),  # "AG" inside a word does not count
+        ("de", "Tagungsteam", "AG Tagungsteam"),
+        ("en", "Bildung Ruhr", "the working group Bildung Ruhr"),
+        ("en", "AG Bildung Ruhr", "AG Bildung Ruhr"),
+    ],
+)
+def test_group_phrase_never_doubles_ag(language, name, expected):
+    tr = Translator(language)
+    assert tr.group_phrase(name) == expected
+    if language == "de":
+        assert tr.text("onboarding.title", ag=tr.group_phrase(name)) == f"👋 Willkommen in der {expected}!"
+
+
+def test_no_texts_put_ag_before_a_name_placeholder():
+    # Such texts read "der AG AG Bildung" for an AG called "AG Bildung"; they use {ag} instead.
+    for language in LANGUAGES:
+        for key, forms in CATALOGS[language].items():
+            if key == "ag.phrase":  # the one place that adds "AG", used by Translator.group_phrase
+                continue
+            for form in forms:
+                assert not re.search(r"\b(AG|working group) \{name\}", form), (language, key, form)
+
+
+def test_no_pseudo_plurals():
+    # "Seite(n)" and "page(s)" read badly; counted texts are plural entries (ngettext) instead.
+    for language in LANGUAGES:
+        for key, forms in CATALOGS[language].items():
+            for form in forms:
+                assert not re.search(r"[^\W\d_]\((n|e|s|en|er|es)\)", form), (language, key, form)
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("de", 1, "… und 1 weitere Änderung."),
+        ("de", 4, "… und 4 weitere Änderungen."),
+        ("en", 1, "… and 1 more change."),
+        ("en", 4, "… and 4 more changes."),
+    ],
+)
+def test_counted_changes(language, count, expected):
+    assert Translator(language).text("onboarding.more_changes", count) == expected
+
+
+def test_english_command_names_match_the_english_usage_lines():
+    # help_target and /help name a command by its first alias in English; the English catalog's
+    # usage lines must use that very name, or the help hint would point elsewhere.
+    tr = Translator("en")
+    for command in all_commands():
+        if command.hidden:
+            continue
+        words = tr.text(f"{command.key}.usage").split()
+        names = [command_name(command, "en")]
+        parent = command.parent
+        while parent is not None:
+            names.insert(0, command_name(parent, "en"))
+            parent = parent.parent
+        assert words[: len(names)] == ["/" + names[0], *names[1:]], (command.key, words)
 
 
 def test_datetime_crosses_midnight_in_group_timezone():

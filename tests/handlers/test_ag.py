@@ -27,7 +27,7 @@ async def test_ag_without_group_points_to_first_step(bot: BotHarness) -> None:
     reply = await bot.say("/ag")
     assert "/ag anlegen <Name>" in reply
     private = await bot.say("/ziele", private=True)
-    assert "privat" in private
+    assert "keiner AG" in private and "Gruppenchat" in private
 
 
 async def test_second_group_for_same_chat_is_refused(bot: BotHarness) -> None:

@@ -84,7 +84,7 @@ async def test_non_koordination_is_refused_but_may_read(group: BotHarness) -> No
         ("/beschluss 99999999999999", "Nr. 99999999999999 gibt es"),
         ("/beschluss ersetzen 3000000000 Text", "Nr. 3000000000 gibt es"),
         ("/beschluss aufheben -1 weil", "„-1“ ist keine"),
-        ("/beschluesse seite 7", "Seite 7 gibt es nicht"),
+        ("/beschluesse seite 7", "Seite 7 gibt es nicht; es gibt nur 1 Seite."),
         ("/beschluesse nichtvorhanden", "Keine gültigen Beschlüsse"),
     ],
 )
@@ -148,6 +148,9 @@ async def test_listing_pages_have_buttons_and_a_typed_fallback(group: BotHarness
     assert [b.command for b in bot.last.buttons[0]] == ["/beschluesse seite 1", "/beschluesse seite 3"]
     tagged = await bot.say("/beschluesse #alle seite 3")
     assert "Seite 3 von 3" in tagged and "Beschluss Nummer 1" in tagged
+    assert "Seite 4 gibt es nicht; es gibt nur 3 Seiten." in await bot.say("/beschluesse seite 4")
+    await bot.say("/ag sprache en")
+    assert "There is no page 4; there are only 3 pages." in await bot.say("/decisions page 4")
 
 
 async def test_search_by_word_and_tag(group: BotHarness) -> None:

@@ -60,7 +60,9 @@ async def test_a_challenge_gets_one_hint_naming_the_decision(ag: BotHarness) -> 
     assert "Beschluss Nr. 1" in hint
     assert "21.11.2026" in hint  # when it was settled
     assert "vierteljährlich" in hint
-    assert "/abstimmung" in hint
+    # Until polls exist, the way to reopen is the koordination, named (no promise of /abstimmung).
+    assert "spricht die Koordination an (Anna); sie kann es neu zur Entscheidung stellen" in hint
+    assert "/abstimmung" not in hint
     message = ag.last
     assert message.reply_to == str(ag._counter)  # answers the very message
     [row] = await hint_rows(ag)
@@ -77,7 +79,9 @@ async def test_working_on_a_decision_gets_no_hint(ag: BotHarness) -> None:
 
 
 async def test_private_chats_get_no_hints(ag: BotHarness) -> None:
-    assert await ag.send(CHALLENGE, user="ben", private=True) == []
+    # Only the general pointer for plain private messages, no hint.
+    replies = await ag.send(CHALLENGE, user="ben", private=True)
+    assert len(replies) == 1 and "/hilfe" in replies[0] and "Beschluss" not in replies[0]
     assert await hint_rows(ag) == []
 
 
@@ -97,6 +101,15 @@ async def test_the_cool_down_is_a_setting(ag: BotHarness, clock: ManualClock) ->
     assert len(await ag.send(CHALLENGE, user="ben")) == 1
     clock.advance(timedelta(days=2, minutes=1))
     assert len(await ag.send(CHALLENGE, user="ben")) == 1
+
+
+async def test_the_cool_down_is_counted_in_proper_plurals(ag: BotHarness) -> None:
+    assert "frühestens nach 7 Tagen wieder erwähnt" in await ag.say("/hinweise")
+    assert "frühestens nach 1 Tag wieder erwähnt" in await ag.say("/hinweise abstand 1")
+    assert "frühestens nach 1 Tag wieder erwähnt" in await ag.say("/hinweise")
+    await ag.say("/ag sprache en")
+    assert "after 1 day at the earliest" in await ag.say("/hints")
+    assert "after 3 days at the earliest" in await ag.say("/hints cooldown 3")
 
 
 async def test_messages_on_the_fast_path_are_checked_too(ag: BotHarness) -> None:
@@ -153,11 +166,54 @@ async def test_a_hint_marked_wrong_is_learned(ag: BotHarness, clock: ManualClock
     assert await ag.send(text, user="ben") == []  # learned for this AG
 
 
-async def test_wrong_without_reply_takes_the_newest_hint(ag: BotHarness) -> None:
+async def test_wrong_without_reply_asks_which_hint(ag: BotHarness, clock: ManualClock) -> None:
     assert "noch keinen Hinweis" in await ag.say("/hinweis falsch")
+    challenges = [
+        CHALLENGE,
+        "Protokolle sollten wir doch besser öffentlich machen, oder? Warum eigentlich intern?",
+        "Lasst uns doch ein gemeinsames Großprojekt aller Mitglieder starten statt bilateral.",
+        "Monatliche Treffen statt vierteljährlich wären wirklich besser, finde ich.",
+    ]
+    for text in challenges:
+        clock.advance(timedelta(days=8))  # past the cool-down, so every challenge gets its hint
+        assert len(await ag.send(text, user="ben")) == 1, text
+    hints = await hint_rows(ag)
+    assert len(hints) == 4
+    # Nothing is guessed: a bare command lists the last three hints and learns nothing.
+    question = await ag.say("/hinweis falsch")
+    assert await ag.count(ReopenExample) == 0
+    assert "Welchen Hinweis meinst du?" in question
+    newest = hints[-3:][::-1]
+    for hint in newest:
+        assert f"/hinweis falsch {hint.id} – Beschluss Nr. {hint.item_number}, " in question
+    assert f"/hinweis falsch {hints[0].id} " not in question  # only three
+    assert question.index(f"falsch {newest[0].id}") < question.index(f"falsch {newest[2].id}")
+    assert "„Monatliche Treffen statt vierteljährlich wären wirklich besser, finde ich.“" in question
+    assert "„Lasst uns doch ein gemeinsames Großprojekt" in question and "…“" in question  # a short quote
+    assert "23.12.2026, 10:00" in question  # when the newest hint was given (32 days on)
+    buttons = ag.last.buttons
+    assert [row[0].command for row in buttons] == [f"/hinweis falsch {h.id}" for h in newest]
+    assert buttons[0][0].label == f"👎 {newest[0].id}: Beschluss Nr. 1"
+    # The chosen one (the button's command) is learned; it is then shown as done, without a button.
+    assert "nicht infrage" in await ag.say(buttons[1][0].command)
+    [example] = await ag.rows(ReopenExample)
+    assert example.hint_id == newest[1].id
+    again = await ag.say("/hinweis falsch")
+    assert f"/hinweis falsch {newest[1].id} – " in again and "(schon als unpassend markiert)" in again
+    assert [row[0].command for row in ag.last.buttons] == [
+        f"/hinweis falsch {h.id}" for h in (newest[0], newest[2])
+    ]
+
+
+async def test_wrong_without_reply_in_english(ag: BotHarness) -> None:
     await ag.send(CHALLENGE, user="ben")
-    assert "nicht infrage" in await ag.say("/hinweis falsch")
-    assert await ag.count(ReopenExample) == 1
+    await ag.say("/ag sprache en")
+    [hint] = await hint_rows(ag)
+    question = await ag.say("/hint wrong")
+    assert "Which hint do you mean?" in question
+    # CLDR puts a narrow no-break space before "AM".
+    assert f"/hint wrong {hint.id} – Decision no. 1, Nov 21, 2026, 10:00\u202fAM: “Müssen wir" in question
+    assert ag.last.buttons[0][0].command == f"/hinweis falsch {hint.id}"
 
 
 async def test_wrong_as_reply_to_something_else(ag: BotHarness) -> None:
@@ -182,6 +238,18 @@ async def test_a_missed_message_pointed_out_is_learned(ag: BotHarness, clock: Ma
     assert (example.reopens, example.source, example.item_kind) == (True, "missed", "decision")
     replies = await ag.send(missed, user="carla")
     assert len(replies) == 1 and "Beschluss Nr. 3" in replies[0]
+
+
+async def test_pointing_out_the_same_message_twice_is_already_known(ag: BotHarness) -> None:
+    missed = ("Brauchen wir diese Übersicht überhaupt?", "ben")
+    assert "Danke" in await ag.say("/hinweis ziel 1", reply_to=missed)
+    again = await ag.say("/hinweis ziel 1", reply_to=missed)
+    assert "Das weiß ich schon" in again and "Ziel 1" in again and "Danke" not in again
+    assert await ag.count(ReopenExample) == 1
+    # The same message for another item is something new.
+    assert "Danke" in await ag.say("/hinweis 1", reply_to=missed)
+    assert "Das weiß ich schon" in await ag.say("/hinweis Nr. 1", reply_to=missed)
+    assert await ag.count(ReopenExample) == 2
 
 
 async def test_pointing_out_needs_a_reply_and_an_active_item(ag: BotHarness) -> None:
@@ -210,7 +278,7 @@ async def test_english_ag_gets_english_hints(ag: BotHarness) -> None:
 
 
 async def test_a_full_queue_skips_with_a_log_line(ag: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
-    watcher = ag.app.reopen
+    watcher = ag.app.component("reopen")
     [group] = await ag.rows(WorkingGroup)
     candidate = Candidate(group.id, ag.chat(), "1", CHALLENGE, ag.user("ben"))
     with caplog.at_level(logging.WARNING):
@@ -231,7 +299,7 @@ async def test_a_failing_guard_costs_a_hint_not_the_bot(
         raise RuntimeError("model exploded")
 
     await ag.send(WORKING, user="ben")
-    monkeypatch.setattr(ag.app.reopen.guard, "check", broken)
+    monkeypatch.setattr(ag.app.component("reopen").guard, "check", broken)
     with caplog.at_level(logging.ERROR):
         assert await ag.send(CHALLENGE, user="ben") == []
     assert "reopen guard failed" in caplog.text

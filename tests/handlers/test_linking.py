@@ -10,8 +10,19 @@ import pytest
 from bot.app import Application
 from bot.core.events import Platform
 from bot.core.ports import ManualClock
-from storage.models import AuditEntry, Chat, Decision, LinkAttempt, LinkCode, WorkingGroup
+from bot.services.groups import GLOBAL_COOLDOWN, GLOBAL_FAILED_ATTEMPTS, MAX_FAILED_ATTEMPTS
+from storage.models import (
+    AuditEntry,
+    Chat,
+    Decision,
+    LinkAttempt,
+    LinkCode,
+    OutboxMessage,
+    OutboxStatus,
+    WorkingGroup,
+)
 from tests.harness import BotHarness, RecordingMessenger
+from tests.services.test_outbox_secrets import rows_containing
 
 CODE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}\b")
 
@@ -56,10 +67,24 @@ async def test_code_is_shown_with_instructions(bot: BotHarness) -> None:
     reply = await bot.say("/ag verknuepfen")
     code = CODE.search(reply).group(0)
     assert f"/ag verknuepfen {code}" in reply and "AG Bildung" in reply
-    assert "22.11.26, 10:00" in reply  # valid for 24 hours, shown in the AG's timezone
+    assert "22.11.2026, 10:00" in reply  # valid for 24 hours, shown in the AG's timezone
     assert "Matrix" in reply
     [row] = await bot.rows(LinkCode)
     assert code.replace("-", "") not in row.code_hash
+
+
+async def test_no_table_keeps_the_plain_code(bot: BotHarness, telegram: BotHarness) -> None:
+    await bot.setup_group()
+    code = await new_code(bot)
+    assert code in bot.messenger.sent[-1].markup.plain()  # delivered in full
+    forms = (code, code.replace("-", ""), code.lower())
+    assert await rows_containing(bot.app.db, *forms) == []
+    [row] = await bot.rows(OutboxMessage, OutboxMessage.secret)
+    assert row.status is OutboxStatus.SENT
+
+    # Redeeming it (the typed command names it) leaves no trace either.
+    assert "gehört jetzt zu" in await telegram.say(f"/ag verknuepfen {code.lower()}", user="tom", chat=TG)
+    assert await rows_containing(bot.app.db, *forms) == []
 
 
 async def test_linked_chats_share_the_register(bot: BotHarness, telegram: BotHarness, linked: str) -> None:
@@ -144,7 +169,7 @@ async def test_a_wrong_code_is_explained_and_changes_nothing(bot: BotHarness, te
     await bot.setup_group()
     await new_code(bot)
     reply = await telegram.say("/ag verknuepfen ABCD-EFGH", chat=TG)
-    assert "Diesen Code kenne ich nicht" in reply and "Noch 4 Versuche in dieser Stunde." in reply
+    assert "Diesen Code kenne ich nicht" in reply and "Du hast noch 4 Versuche in dieser Stunde." in reply
     await assert_unchanged(bot, telegram)
     # The attempt was committed although the answer is a refusal.
     assert await bot.count(LinkAttempt) == 1
@@ -184,26 +209,56 @@ async def test_a_malformed_code_is_explained_and_not_counted(bot: BotHarness, te
     assert await bot.count(LinkAttempt) == 0
 
 
-async def test_too_many_wrong_codes_lock_the_chat(
+async def test_too_many_wrong_codes_lock_the_person_not_the_chat(
     bot: BotHarness, telegram: BotHarness, clock: ManualClock
 ) -> None:
     await bot.setup_group()
     code = await new_code(bot)
     for attempt in range(4):
-        reply = await telegram.say(f"/ag verknuepfen AAAA-AAA{attempt + 2}", chat=TG)
+        reply = await telegram.say(f"/ag verknuepfen AAAA-AAA{attempt + 2}", user="troll", chat=TG)
         assert "kenne ich nicht" in reply
-    assert "Noch 1 Versuch in dieser Stunde." in reply
-    reply = await telegram.say("/ag verknuepfen BBBB-BBBB", chat=TG)
-    assert "zu viele falsche Codes" in reply and "60 Min." in reply
+    assert "Du hast noch 1 Versuch in dieser Stunde." in reply
+    reply = await telegram.say("/ag verknuepfen BBBB-BBBB", user="troll", chat=TG)
+    assert "zu viele falsche Codes" in reply and "von dir" in reply and "60 Min." in reply
 
     clock.advance(timedelta(minutes=20))
-    reply = await telegram.say(f"/ag verknuepfen {code}", chat=TG)
+    reply = await telegram.say(f"/ag verknuepfen {code}", user="troll", chat=TG)
     assert "zu viele falsche Codes" in reply and "40 Min." in reply
+    # A fresh chat gives no fresh tries.
+    reply = await telegram.say(f"/ag verknuepfen {code}", user="troll", chat="frisch")
+    assert "zu viele falsche Codes" in reply
     await assert_unchanged(bot, telegram)
     assert await bot.count(LinkAttempt) == 5  # refusals while locked are not counted
 
-    clock.advance(timedelta(minutes=40))
+    # Somebody else in the same chat is not held up by the troll.
+    assert "gehört jetzt zu" in await telegram.say(f"/ag verknuepfen {code}", user="tom", chat=TG)
+
+
+async def test_a_locked_person_may_try_again_after_the_hour(
+    bot: BotHarness, telegram: BotHarness, clock: ManualClock
+) -> None:
+    await bot.setup_group()
+    code = await new_code(bot)
+    for attempt in range(5):
+        await telegram.say(f"/ag verknuepfen AAAA-AAA{attempt + 2}", chat=TG)
+    assert "zu viele falsche Codes" in await telegram.say(f"/ag verknuepfen {code}", chat=TG)
+    clock.advance(timedelta(hours=1))
     assert "gehört jetzt zu" in await telegram.say(f"/ag verknuepfen {code}", chat=TG)
+
+
+async def test_many_wrong_codes_overall_bring_a_short_cooldown(
+    bot: BotHarness, telegram: BotHarness, clock: ManualClock
+) -> None:
+    await bot.setup_group()
+    code = await new_code(bot)
+    for n in range(GLOBAL_FAILED_ATTEMPTS // MAX_FAILED_ATTEMPTS):
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            await telegram.say("/ag verknuepfen AAAA-AAAA", user=f"konto{n}", chat=f"chat{n}")
+    reply = await telegram.say(f"/ag verknuepfen {code}", user="tom", chat=TG)
+    assert "auffällig viele falsche Codes" in reply and "60 Sek." in reply
+    assert "offene Codes bleiben gültig" in reply
+    clock.advance(GLOBAL_COOLDOWN)
+    assert "gehört jetzt zu" in await telegram.say(f"/ag verknuepfen {code}", user="tom", chat=TG)
 
 
 async def test_a_chat_of_another_ag_cannot_be_linked(bot: BotHarness, telegram: BotHarness) -> None:
@@ -221,7 +276,7 @@ async def test_a_private_chat_cannot_be_linked(bot: BotHarness) -> None:
     await bot.setup_group()
     code = await new_code(bot)
     reply = await bot.say(f"/ag verknuepfen {code}", user="bernd", private=True)
-    assert "Private Chats" in reply
+    assert "/ag verknuepfen" in reply and "nur in einem Gruppenchat" in reply
     [row] = await bot.rows(LinkCode)
     assert row.used_at is None
 

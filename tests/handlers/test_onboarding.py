@@ -34,10 +34,12 @@ async def test_a_newcomer_gets_the_brief_privately_once(ag: BotHarness) -> None:
     assert await bot.join("carla") == []  # nothing in the group for one newcomer
     [brief] = bot.sent_to("carla")
     text = brief.markup.plain()
-    assert "Willkommen in der AG AG Bildung" in text
+    assert "Willkommen in der AG Bildung!" in text  # the name says "AG" itself: not doubled
     assert "Bildungsbenachteiligung" in text and "Übersicht der Bildungsangebote" in text
     assert "Kooperationen bilateral" in text and "Koordination: Anna" in text
-    assert "Abstimmung (/abstimmung)" in text
+    # Until polls exist, settled points are reopened through the koordination, named.
+    assert "spricht die Koordination an (Anna); sie kann ihn neu zur Entscheidung stellen" in text
+    assert "/abstimmung" not in text
     assert brief.buttons[0][0].command.startswith("/gelesen ")
     # Its fallback, if Carla cannot be written to privately, is a note in the group.
     assert brief.fallback is not None and brief.fallback.chat.external_id == bot.chat("ag").external_id
@@ -105,6 +107,9 @@ async def test_acknowledgement_and_status(ag: BotHarness) -> None:
     await bot.join("dora")
     status = await bot.say("/onboarding status")
     assert "Carla" in status and "gelesen am" in status
+    # One date format everywhere: 21.11.2026 for dates, 21.11.2026, 10:00 with a time.
+    assert "Einführung am 21.11.2026, 10:00 · gelesen am 21.11.2026, 10:00" in status
+    assert "2 Personen haben die Einführung in die AG Bildung bekommen" in status
     assert "Dora" in status and "noch nicht bestätigt" in status
     assert "Koordination" in await bot.say("/onboarding status", user="carla")
 
@@ -130,6 +135,12 @@ async def test_welcome_text_and_important_decisions_lead_the_brief(ag: BotHarnes
     assert text.index("⭐") < text.index("Kein gemeinsames Großprojekt")
     assert text.index("Treffen vierteljährlich") < text.index("Kein gemeinsames Großprojekt")
     assert "nicht mehr" in await bot.say("/beschluss unwichtig 1")
+    assert "war nicht als wichtig markiert" in await bot.say("/beschluss unwichtig 1")
+    assert "war nicht als wichtig markiert" in await bot.say("/beschluss unwichtig 2")
+    assert "⭐" in await bot.say("/beschluss wichtig 1")
+    assert "schon als wichtig" in await bot.say("/beschluss wichtig 1")
+    [first] = await bot.rows(Decision, Decision.number == 1)
+    assert first.important
     assert "Schön, dass du da bist!" in await bot.say("/einfuehrung")
 
 
@@ -184,7 +195,31 @@ async def test_deep_link_sends_the_brief(ag: BotHarness) -> None:
     await bot.send("Hallo", user="carla")
     [group] = await bot.rows(WorkingGroup)
     reply = await bot.say(f"/start brief-{group.id}", user="carla", private=True, chat="carla")
-    assert "Willkommen in der AG AG Bildung" in reply
+    assert "Willkommen in der AG Bildung!" in reply
+
+
+async def test_texts_name_the_ag_once_whether_or_not_its_name_says_ag(bot: BotHarness) -> None:
+    await bot.setup_group("Netzwerk Bildung")
+    await bot.say("/beschluss Treffen vierteljährlich")
+    await bot.join("carla")
+    assert "Willkommen in der AG Netzwerk Bildung!" in bot.sent_to("carla")[-1].markup.plain()
+    reply = await bot.say("/gelesen", user="carla")
+    assert "Einführung in die AG Netzwerk Bildung gelesen" in reply
+    assert "1 Person hat die Einführung in die AG Netzwerk Bildung bekommen" in await bot.say(
+        "/onboarding status"
+    )
+    await bot.say("/ag name Bildungs-AG Ruhr")
+    await bot.join("dora")
+    assert "Willkommen in der Bildungs-AG Ruhr!" in bot.sent_to("dora")[-1].markup.plain()
+    await bot.say("/ag sprache en")
+    assert "You already confirmed the introduction to Bildungs-AG Ruhr." in await bot.say(
+        "/read", user="carla"
+    )
+    await bot.say("/group rename Netzwerk Bildung")
+    await bot.join("emil")
+    text = bot.sent_to("emil")[-1].markup.plain()
+    assert "Welcome to the working group Netzwerk Bildung!" in text
+    assert "talks to the coordination (Anna); they can put it up for a new decision" in text
 
 
 async def test_gelesen_without_brief_is_explained(bot: BotHarness) -> None:

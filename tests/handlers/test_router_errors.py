@@ -78,3 +78,18 @@ async def test_help_lists_commands_and_explains_one(bot: BotHarness) -> None:
     await bot.setup_group()
     await bot.say("/ag sprache en")
     assert "/decision replace <no> <new text>" in await bot.say("/help")
+
+
+async def test_help_names_english_commands_in_english_ags(bot: BotHarness) -> None:
+    await bot.setup_group()
+    # German AG: the German name, the English one as an alias, and German in the usage hint.
+    detail = await bot.say("/hilfe gelesen")
+    assert "Hilfe zu /gelesen" in detail and "Auch erreichbar als: /read, /ack" in detail
+    assert "Mehr dazu: /hilfe ziel" in await bot.say("/ziel erreicht")
+    await bot.say("/ag sprache en")
+    detail = await bot.say("/help decision")
+    assert "Help on /decision" in detail and "Also available as: /beschluss" in detail
+    assert "Help on /read" in await bot.say("/hilfe gelesen")  # a German word gets English help too
+    reply = await bot.say("/goal achieved")
+    assert "More: /help goal" in reply and "/ziel" not in reply
+    assert "More: /help decision" in await bot.say("/beschluss ersetzen")

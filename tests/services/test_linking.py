@@ -1,4 +1,4 @@
-"""GroupService: link codes, linking and unlinking chats, the brute-force limit."""
+"""GroupService: link codes, linking and unlinking chats, the brute-force limits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.core.errors import UserError
 from bot.core.events import ChatKind, ChatRef, Platform, UserRef
@@ -16,12 +16,15 @@ from bot.services.groups import (
     ATTEMPT_WINDOW,
     CODE_ALPHABET,
     CODE_LIFETIME,
+    GLOBAL_COOLDOWN,
+    GLOBAL_FAILED_ATTEMPTS,
     MAX_FAILED_ATTEMPTS,
     CodeRejection,
     normalise_code,
 )
 from storage import Database
 from storage.models import AuditEntry, Chat, LinkAttempt, LinkCode, Person, WorkingGroup
+from storage.repositories import LinkRepository
 
 
 @pytest.fixture
@@ -250,7 +253,9 @@ async def test_private_chats_are_not_linked(services: Services, ag) -> None:
 # Brute force --------------------------------------------------------------------------------
 
 
-async def test_five_wrong_codes_lock_the_chat_for_an_hour(services: Services, ag, clock: ManualClock) -> None:
+async def test_five_wrong_codes_lock_the_person_not_the_chat(
+    services: Services, ag, clock: ManualClock
+) -> None:
     group, _, anna = ag
     issued = await services.groups.create_link_code(group, anna)
     room = await chat(services, Platform.MATRIX, "!room:example.org")
@@ -266,19 +271,23 @@ async def test_five_wrong_codes_lock_the_chat_for_an_hour(services: Services, ag
     # The fifth came four minutes after the first; the first leaves the window at +60.
     assert result.retry_in == ATTEMPT_WINDOW - timedelta(minutes=4)
 
-    # Now even the right code is refused, and the refusal itself is not counted.
+    # Now even the right code is refused for Tom, and the refusal itself is not counted.
     with pytest.raises(UserError, match="ag.link.locked") as raised:
         await services.groups.link_chat(room, issued.code, tom)
     assert raised.value.params == {"minutes": 55}  # the first wrong code was 5 minutes ago
     assert room.group_id is None
     assert await count(services, LinkAttempt) == MAX_FAILED_ATTEMPTS
+    assert await count(services, LinkAttempt, LinkAttempt.person_id == tom.id) == MAX_FAILED_ATTEMPTS
 
-    # Another chat is not affected.
+    # A fresh chat gives Tom no fresh tries ...
     other = await chat(services, Platform.CONSOLE, "group:other")
-    assert (await services.groups.link_chat(other, "FFFF-FFFF", tom)).attempts_left == 4
+    with pytest.raises(UserError, match="ag.link.locked"):
+        await services.groups.link_chat(other, "FFFF-FFFF", tom)
 
-    clock.advance(timedelta(minutes=55))
-    result = await services.groups.link_chat(room, issued.code, tom)
+    # ... but the others in the chat are not locked out by his failures.
+    lena = await person(services, Platform.MATRIX, "lena")
+    assert (await services.groups.link_chat(room, "GGGG-GGGG", lena)).attempts_left == 4
+    result = await services.groups.link_chat(room, issued.code, lena)
     assert result.group is not None and room.group_id == group.id
 
 
@@ -300,7 +309,64 @@ async def test_the_limit_is_a_sliding_hour(services: Services, ag, clock: Manual
     with pytest.raises(UserError, match="ag.link.locked"):
         await services.groups.link_chat(room, "DDDD-DDDD", tom)
     # Attempts that no longer count are cleaned up as new ones arrive.
-    assert await count(services, LinkAttempt, LinkAttempt.chat_id == room.id) == MAX_FAILED_ATTEMPTS
+    assert await count(services, LinkAttempt) == MAX_FAILED_ATTEMPTS
+
+
+async def test_many_wrong_codes_overall_slow_everybody_down_briefly(
+    services: Services, ag, clock: ManualClock
+) -> None:
+    """Many accounts, each within its own limit, meet the global budget and then a cooldown."""
+    group, _, anna = ag
+    issued = await services.groups.create_link_code(group, anna)
+    guessers = GLOBAL_FAILED_ATTEMPTS // MAX_FAILED_ATTEMPTS
+    for n in range(guessers):
+        account = await person(services, Platform.MATRIX, f"bot{n}")
+        fresh = await chat(services, Platform.MATRIX, f"!fresh{n}:example.org")
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            result = await services.groups.link_chat(fresh, "AAAA-AAAA", account)
+            assert result.rejection is CodeRejection.UNKNOWN
+        clock.advance(timedelta(seconds=1))
+    assert await count(services, LinkAttempt) == GLOBAL_FAILED_ATTEMPTS
+
+    # Budget used up: anybody's code waits until the cooldown after the latest wrong one is over,
+    # unchecked and unrecorded, the right code too; it stays valid.
+    room = await chat(services, Platform.MATRIX, "!room:example.org")
+    tom = await person(services, Platform.MATRIX, "tom")
+    clock.advance(timedelta(seconds=20))
+    with pytest.raises(UserError, match="ag.link.busy") as raised:
+        await services.groups.link_chat(room, issued.code, tom)
+    assert raised.value.params == {"seconds": 39}  # the latest wrong code came 21 s ago
+    assert await count(services, LinkAttempt) == GLOBAL_FAILED_ATTEMPTS
+    assert room.group_id is None
+
+    # After the cooldown one code is checked; a wrong one starts the next cooldown.
+    clock.advance(timedelta(seconds=39))
+    assert (await services.groups.link_chat(room, "BBBB-BBBB", tom)).rejection is CodeRejection.UNKNOWN
+    with pytest.raises(UserError, match="ag.link.busy"):
+        await services.groups.link_chat(room, issued.code, tom)
+    clock.advance(GLOBAL_COOLDOWN)
+    result = await services.groups.link_chat(room, issued.code, tom)
+    assert result.group is not None and room.group_id == group.id
+
+
+async def test_the_global_budget_frees_up_as_the_hour_slides(
+    services: Services, ag, clock: ManualClock
+) -> None:
+    for n in range(GLOBAL_FAILED_ATTEMPTS // MAX_FAILED_ATTEMPTS):
+        account = await person(services, Platform.MATRIX, f"bot{n}")
+        fresh = await chat(services, Platform.MATRIX, f"!fresh{n}:example.org")
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            await services.groups.link_chat(fresh, "AAAA-AAAA", account)
+    room = await chat(services, Platform.MATRIX, "!room:example.org")
+    tom = await person(services, Platform.MATRIX, "tom")
+    with pytest.raises(UserError, match="ag.link.busy"):
+        await services.groups.link_chat(room, "BBBB-BBBB", tom)
+
+    clock.advance(ATTEMPT_WINDOW)
+    # Out of the window: no cooldown, full tries, and the old rows are gone with the next one.
+    for left in range(MAX_FAILED_ATTEMPTS - 1, -1, -1):
+        assert (await services.groups.link_chat(room, "BBBB-BBBB", tom)).attempts_left == left
+    assert await count(services, LinkAttempt) == MAX_FAILED_ATTEMPTS
 
 
 async def test_expired_used_and_replaced_codes_count_as_wrong(services: Services, ag, clock) -> None:
@@ -344,3 +410,16 @@ async def test_the_last_chat_cannot_be_unlinked(services: Services, ag) -> None:
     assert raised.value.params == {"name": "AG Bildung"}
     assert home.group_id == group.id
     assert "group.unlink" not in await actions(services, group)
+
+
+async def test_attempts_are_checked_one_transaction_at_a_time_on_postgresql(database: Database) -> None:
+    """Concurrent attempts must not all read the same counts (many accounts at once)."""
+    if database.is_sqlite:
+        pytest.skip("SQLite runs one transaction at a time anyway")
+    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+    async with database.transaction() as session:
+        await LinkRepository(session).lock_attempts()
+        async with database.engine.connect() as other:
+            assert await other.scalar(held) == 1
+    async with database.engine.connect() as other:
+        assert await other.scalar(held) == 0  # released with the transaction

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage import Database
 from storage.engine import MIGRATIONS_DIR, alembic_config
@@ -44,3 +46,30 @@ def test_revisions_form_one_line_with_date_prefixed_files() -> None:
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         year, month, day = path.name.split("_")[:3]
         assert len(year) == 4 and len(month) == 2 and len(day) == 2, path.name
+
+
+async def test_0007_scrubs_link_codes_from_existing_outbox_rows(tmp_path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    await database.upgrade("0006")
+    code = '{"markup": [{"s": [{"t": "/ag verknuepfen K7QX-2M9P", "c": 1}]}]}'
+    other = '{"markup": [{"s": [{"t": "Beschluss Nr. 1 festgehalten"}]}]}'
+    async with database.engine.begin() as conn:
+        for status, payload in (("sent", code), ("failed", code), ("pending", code), ("sent", other)):
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox (platform, chat_id, chat_kind, payload, status, attempts, created_at)"
+                    " VALUES ('console', 'ag', 'group', :payload, :status, 0, '2026-11-30 10:00:00')"
+                ),
+                {"payload": payload, "status": status},
+            )
+    await database.upgrade()
+    async with database.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT status, payload, secret FROM outbox ORDER BY id"))).all()
+    await database.dispose()
+    redacted = '{"markup": [], "redacted": 1}'
+    assert [(s, json.loads(p), bool(secret)) for s, p, secret in rows] == [
+        ("sent", json.loads(redacted), False),
+        ("failed", json.loads(redacted), False),
+        ("pending", json.loads(code), True),  # still to be delivered in full, then redacted
+        ("sent", json.loads(other), False),
+    ]

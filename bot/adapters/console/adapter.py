@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.core.errors import UserError
 from bot.core.events import (
     ChatKind,
     ChatRef,
@@ -25,21 +26,36 @@ from bot.core.events import (
     SentMessage,
     UserRef,
 )
+from bot.core.router import as_number
+from bot.core.sanitize import shorten
 
 if TYPE_CHECKING:
     from bot.app import Application
 
 BOT_NAME = "Kümmerer"
 
+# The console speaks German like the bot; directive names and kind words stay as they are
+# (English kind words are accepted too).
 DIRECTIVES = """\
-Directives:
-  :user NAME [admin]          switch the person (admin: administers the chats)
-  :chat NAME [group|private]  switch to or create a chat
-  :join NAME / :leave NAME    someone joins or leaves the current group chat
-  :reply N TEXT               send TEXT as a reply to message #N
-  :help                       this list
-  :quit                       end the session
-Everything else is sent as a message; bot commands start with / or !."""
+Anweisungen:
+  :user NAME [admin]          als diese Person schreiben (admin: verwaltet die Chats)
+  :chat NAME [gruppe|privat]  in einen Chat wechseln oder ihn anlegen
+  :chat privat:NAME           in einen privaten Chat mit dem Bot wechseln oder ihn anlegen
+  :join NAME / :leave NAME    jemand tritt dem aktuellen Gruppenchat bei oder verlässt ihn
+  :reply N TEXT               TEXT als Antwort auf Nachricht #N schicken
+  :help                       diese Übersicht
+  :quit                       Sitzung beenden
+Alles andere geht als Nachricht in den aktuellen Chat; Befehle an den Bot beginnen mit / oder !."""
+
+BANNER = "Kümmerer-Konsole. Anweisungen: :help · Ende: :quit"
+
+_KINDS = {
+    "gruppe": ChatKind.GROUP,
+    "group": ChatKind.GROUP,
+    "privat": ChatKind.PRIVATE,
+    "private": ChatKind.PRIVATE,
+}
+_PRIVATE_PREFIXES = ("privat:", "private:")
 
 
 @dataclass(slots=True)
@@ -92,7 +108,7 @@ class ConsoleAdapter:
     async def start(self) -> None:
         """Start reading input in the background."""
         if self.interactive:
-            self._print(f"Kümmerer-Konsole. {DIRECTIVES.splitlines()[0]} :help · Ende: :quit")
+            self._print(BANNER)
         self._task = asyncio.create_task(self.run(), name="console")
 
     async def wait_closed(self) -> None:
@@ -167,9 +183,7 @@ class ConsoleAdapter:
         )
         # Show the answers before the next prompt, as a chat client would; a hint of the reopen
         # guard, too (it runs beside the update path, so it is waited for here).
-        await self.app.outbox.drain()
-        await self.app.reopen.drain()
-        await self.app.outbox.drain()
+        await self.app.drain()
 
     async def _directive(self, line: str) -> bool:
         word, _, rest = line[1:].partition(" ")
@@ -188,11 +202,7 @@ class ConsoleAdapter:
             else:
                 self.admins.discard(name)
         elif word == "chat" and rest:
-            parts = rest.split()
-            kind = ChatKind.GROUP
-            if len(parts) > 1 and parts[-1].lower() in ("group", "private", "gruppe", "privat"):
-                kind = ChatKind.PRIVATE if parts.pop().lower() in ("private", "privat") else ChatKind.GROUP
-            self.chat = self._chat(" ".join(parts), kind)
+            self._switch_chat(rest)
         elif word in ("join", "leave") and rest:
             if self.chat.is_private:
                 self._error("Beitreten und Verlassen gibt es nur in Gruppenchats.")
@@ -208,15 +218,51 @@ class ConsoleAdapter:
             await self.app.outbox.drain()
         elif word == "reply":
             number_text, _, text = rest.partition(" ")
-            if not number_text.isdigit() or not 1 <= int(number_text) <= len(self.log):
-                self._error(f"Nachricht #{number_text or '?'} gibt es nicht (1–{len(self.log)}).")
+            try:  # the bot's checked number parser: "²" or 5,000 digits must not crash int()
+                number = as_number(number_text, high=max(len(self.log), 1)) if number_text else None
+            except UserError:
+                number = None
+            if number is None or number > len(self.log):
+                self._error(
+                    f"Nachricht #{shorten(number_text, 20) or '?'} gibt es nicht (1–{len(self.log)})."
+                )
             elif not text.strip():
                 self._error("Verwendung: :reply N TEXT")
             else:
-                await self._send(text.strip(), reply_to=int(number_text))
+                await self._send(text.strip(), reply_to=number)
         else:
             self._error(f"Unbekannte oder unvollständige Anweisung :{word}. Hilfe: :help")
         return True
+
+    def _switch_chat(self, rest: str) -> None:
+        """``:chat NAME [gruppe|privat]`` or ``:chat privat:NAME``.
+
+        Without a kind word or prefix, an existing chat of that name is meant (a group chat if
+        there are both); a new one becomes a group chat, and the console says so, because
+        ``:chat privat:Lena`` used to become a group chat named "privat:Lena" without a word.
+        """
+        parts = rest.split()
+        explicit = _KINDS[parts.pop().lower()] if len(parts) > 1 and parts[-1].lower() in _KINDS else None
+        name = " ".join(parts)
+        prefix = next((p for p in _PRIVATE_PREFIXES if name.lower().startswith(p)), None)
+        if prefix is not None:
+            name = name[len(prefix) :].strip()
+            if not name:
+                self._error("Welcher private Chat? Zum Beispiel: :chat privat:Lena")
+                return
+            if explicit is ChatKind.GROUP:
+                self._error(f"„{prefix}{name}“ ist ein privater Chat. Gruppenchat: :chat {name} gruppe")
+                return
+            explicit = ChatKind.PRIVATE
+        if explicit is not None:
+            self.chat = self._chat(name, explicit)
+            return
+        existing = self.chats.get(name)
+        if existing is not None:
+            self.chat = existing
+            return
+        self.chat = self._chat(name, ChatKind.GROUP)
+        self._print(f"(i) Neuer Gruppenchat „{name}“. Einen privaten Chat öffnet :chat privat:{name}")
 
     # Output (the Messenger port) ---------------------------------------------------------------
 

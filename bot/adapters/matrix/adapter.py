@@ -56,6 +56,8 @@ from bot.core.events import (
     QuotedMessage,
 )
 from bot.core.i18n import Translator
+from bot.core.logsafe import register_secret
+from bot.core.startup import EXIT_CONFIG, StartupError
 from storage.repositories import StateRepository
 
 if TYPE_CHECKING:
@@ -71,6 +73,17 @@ BACKOFF_MAX = 60.0
 EVENT_MEMORY_DAYS = 7
 SETTLE_SECONDS = 2.0
 SAVE_EVERY_SECONDS = 5.0
+
+
+class _Unavailable(Exception):
+    """The homeserver answered, but with a server error: retried like an outage."""
+
+
+def _rejected(response: Any) -> bool:
+    """Whether an error response refuses the credentials (a Matrix errcode other than rate limiting);
+    proxies' 5xx pages come without an errcode and are worth retrying."""
+    code = response.status_code or ""
+    return code.startswith("M_") and code != "M_LIMIT_EXCEEDED"
 
 
 def _filter(limit: int) -> dict[str, Any]:
@@ -133,8 +146,16 @@ class MatrixAdapter:
     # Lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Log in (reusing the stored device), load state, and start syncing."""
-        await self._login()
+        """Log in (reusing the stored device), load state, and start syncing.
+
+        Raises:
+            StartupError: The homeserver rejected the credentials.
+        """
+        try:
+            await self._login()
+        except StartupError:
+            await self.client.close()  # an open aiohttp session would add its own warning
+            raise
         await self._load_state()
         self.app.attach(self.messenger, bot_names=[self.user_id, self.user_id.split(":")[0].lstrip("@")])
         if self.next_batch is None:
@@ -163,10 +184,19 @@ class MatrixAdapter:
         self._closed.set()
 
     async def _login(self) -> None:
+        """Log in with the access token (configured or stored) or the password.
+
+        The homeserver being unreachable or answering with a server error is retried with
+        backoff (one line per attempt); a rejected token or password ends the start.
+
+        Raises:
+            StartupError: The homeserver rejected the credentials (exit status 2).
+        """
         async with self.app.db.transaction() as session:
             state = StateRepository(session)
             device_id = await state.get(self._key("device_id"))
             stored_token = await state.get(self._key("access_token"))
+        register_secret(stored_token)
         token = self.config.access_token or stored_token
         delay = 1.0
         while True:
@@ -179,22 +209,38 @@ class MatrixAdapter:
                         # restore_login also opens the crypto store when encryption is on.
                         self.client.restore_login(self.user_id, who.device_id or device_id or "", token)
                         break
+                    if not _rejected(who):
+                        raise _Unavailable(f"{who.status_code or 'error'} {who.message}")
                     if self.config.access_token or not self.config.password:
-                        raise RuntimeError(f"matrix: access token rejected: {who.message}")
+                        raise StartupError(
+                            f"matrix: {self.config.homeserver} rejected the access token of "
+                            f"{self.user_id} ({who.status_code}: {who.message}); check [matrix] "
+                            "access_token or $KUEMMERER_MATRIX_ACCESS_TOKEN",
+                            status=EXIT_CONFIG,
+                        )
                     token = None  # the stored token expired: log in again below
                     continue
                 if device_id:
                     self.client.device_id = device_id  # reuse the device instead of creating one
                 response = await self.client.login(self.config.password, device_name=self.config.device_name)
                 if not isinstance(response, LoginResponse):
-                    raise RuntimeError(f"matrix: login failed: {response.message}")
+                    if not _rejected(response):
+                        raise _Unavailable(f"{response.status_code or 'error'} {response.message}")
+                    raise StartupError(
+                        f"matrix: {self.config.homeserver} refused the login of {self.user_id} "
+                        f"({response.status_code}: {response.message}); check [matrix] user_id and "
+                        "password or $KUEMMERER_MATRIX_PASSWORD",
+                        status=EXIT_CONFIG,
+                    )
+                # Known from now on: nio's DEBUG lines and ours must not show it.
+                register_secret(response.access_token)
                 async with self.app.db.transaction() as session:
                     state = StateRepository(session)
                     now = self.app.clock.now()
                     await state.set(self._key("device_id"), response.device_id, now)
                     await state.set(self._key("access_token"), response.access_token, now)
                 break
-            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            except (TimeoutError, aiohttp.ClientError, OSError, _Unavailable) as error:
                 log.warning("matrix: homeserver unreachable at login (%s); retry in %.0f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -277,23 +323,37 @@ class MatrixAdapter:
             log.exception("matrix: key maintenance failed; retried after the next sync")
 
     async def _sync_loop(self) -> None:
+        delay = 1.0
         while not self._stopping:
-            await self._keys()
-            sync_filter = await self._sync_filter(TIMELINE_LIMIT)
-            response = await self._sync_once(sync_filter, timeout=self.config.sync_timeout_ms)
             try:
-                await self._process(response)
+                await self._sync_step()
+                delay = 1.0
             except Exception:
-                # One bad batch must not end the bot; its events are logged and skipped.
-                log.exception("matrix: error while processing a sync batch")
-            await self.app.outbox.settle(Platform.MATRIX, SETTLE_SECONDS)
-            self.next_batch = response.next_batch
-            self._replaying = False
-            # The position is saved every few seconds, not after every batch: events that had an
-            # effect are remembered by id, so re-reading a few batches after a crash is harmless.
-            if self._directs_changed or time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS:
-                await self._save_position()
-            self.synced.set()
+                # The homeserver's outages are retried inside the step; anything else (the
+                # database away, a bug) must not end the loop silently, or the bot would look alive
+                # and never answer again.
+                log.exception("matrix: sync step failed; retry in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+
+    async def _sync_step(self) -> None:
+        """One sync: fetch, handle the batch, remember the position."""
+        await self._keys()
+        sync_filter = await self._sync_filter(TIMELINE_LIMIT)
+        response = await self._sync_once(sync_filter, timeout=self.config.sync_timeout_ms)
+        try:
+            await self._process(response)
+        except Exception:
+            # One bad batch must not end the bot; its events are logged and skipped.
+            log.exception("matrix: error while processing a sync batch")
+        await self.app.outbox.settle(Platform.MATRIX, SETTLE_SECONDS)
+        self.next_batch = response.next_batch
+        self._replaying = False
+        # The position is saved every few seconds, not after every batch: events that had an
+        # effect are remembered by id, so re-reading a few batches after a crash is harmless.
+        if self._directs_changed or time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS:
+            await self._save_position()
+        self.synced.set()
 
     async def _process(self, response: SyncResponse) -> None:
         await self._handle_invites(response)

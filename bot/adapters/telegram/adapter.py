@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -15,7 +16,7 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application as PTBApplication
 from telegram.ext import ContextTypes, TypeHandler
 from telegram.request import BaseRequest
@@ -24,7 +25,9 @@ from bot.adapters.telegram.convert import ANONYMOUS_ADMIN_ID, chat_ref, update_e
 from bot.adapters.telegram.messenger import STORED_PREFIX, TelegramMessenger
 from bot.core.events import BotAdded, ChatKind, IncomingMessage, MemberJoined, MemberLeft, Platform
 from bot.core.i18n import Translator
+from bot.core.logsafe import describe_event
 from bot.core.router import parse_command
+from bot.core.startup import EXIT_CONFIG, EXIT_UNAVAILABLE, StartupError
 from bot.core.throttle import RateLimit, SendLimits
 from storage.repositories import StateRepository
 
@@ -45,6 +48,7 @@ ALLOWED_UPDATES = [
 ADMIN_CACHE_SECONDS = 300.0
 JOIN_DEDUP_SECONDS = 120.0
 BOT_KEY = "<bot>"
+START_BACKOFF_MAX = 30.0
 
 
 class TelegramAdapter:
@@ -88,6 +92,7 @@ class TelegramAdapter:
         self._admins: dict[str, tuple[float, frozenset[str]]] = {}
         self._recent_joins: dict[tuple[str, str], float] = {}
         self._closed = asyncio.Event()
+        self._sleep = asyncio.sleep  # replaced in tests: the start's backoff must not really wait
 
     @property
     def _state_key(self) -> str:
@@ -96,8 +101,75 @@ class TelegramAdapter:
     # Lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Log in (getMe), register commands, and start polling or the webhook."""
-        await self.ptb.initialize()
+        """Log in (getMe), register commands, and start polling or the webhook.
+
+        Raises:
+            StartupError: The token was rejected (exit status 2), the Bot API stayed unreachable
+                for ``start_timeout`` seconds (1), or the webhook port cannot be bound (2).
+        """
+        await self._connect()
+        try:
+            await self._run()
+        except (TelegramError, StartupError) as error:
+            # The Bot API went away right after getMe, or the webhook cannot listen.
+            with contextlib.suppress(Exception):
+                await self.stop()
+            if isinstance(error, StartupError):
+                raise
+            raise self._startup_error(error) from None
+
+    async def _connect(self) -> None:
+        """getMe, retried with backoff while the Bot API is unreachable, for ``start_timeout`` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.start_timeout
+        delay, attempt = 1.0, 1
+        while True:
+            try:
+                await self.ptb.initialize()
+                return
+            except (NetworkError, RetryAfter) as error:  # NetworkError includes TimedOut
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise self._startup_error(error, attempts=attempt) from None
+                wait = error.retry_after if isinstance(error, RetryAfter) else delay
+                seconds = min(_seconds(wait), remaining)
+                log.warning(
+                    "telegram: Bot API at %s unreachable at start (%s); attempt %d, next in %.0f s",
+                    self._host,
+                    error,
+                    attempt,
+                    seconds,
+                )
+                await self._sleep(seconds)
+                delay, attempt = min(delay * 2, START_BACKOFF_MAX), attempt + 1
+            except TelegramError as error:
+                raise self._startup_error(error) from None
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.config.base_url or "https://api.telegram.org/bot").netloc
+
+    def _startup_error(self, error: BaseException, attempts: int = 1) -> StartupError:
+        """One line for the operator; PTB's own messages may contain the token, so not those."""
+        if isinstance(error, InvalidToken):
+            return StartupError(
+                f"telegram: the Bot API at {self._host} rejected the token; check [telegram] token "
+                "or $KUEMMERER_TELEGRAM_TOKEN (from @BotFather) and [telegram] base_url",
+                status=EXIT_CONFIG,
+            )
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        if isinstance(error, NetworkError | RetryAfter):
+            return StartupError(
+                f"telegram: the Bot API at {self._host} is unreachable{tries} ({error}); check the "
+                "network and [telegram] base_url",
+                status=EXIT_UNAVAILABLE,
+            )
+        return StartupError(
+            f"telegram: the Bot API at {self._host} refused to start the bot ({error})",
+            status=EXIT_UNAVAILABLE,
+        )
+
+    async def _run(self) -> None:
         self.bot_id = self.ptb.bot.id
         self.username = self.ptb.bot.username
         self.app.attach(self.messenger, bot_names=[self.username], limits=self.limits())
@@ -108,15 +180,23 @@ class TelegramAdapter:
         await self.ptb.start()
         if self.config.mode == "webhook":
             url = self.config.webhook_url or ""
-            await self.ptb.updater.start_webhook(
-                listen=self.config.webhook_listen,
-                port=self.config.webhook_port,
-                url_path=urlsplit(url).path.lstrip("/"),
-                webhook_url=url,
-                secret_token=self.config.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
+            try:
+                await self.ptb.updater.start_webhook(
+                    listen=self.config.webhook_listen,
+                    port=self.config.webhook_port,
+                    url_path=urlsplit(url).path.lstrip("/"),
+                    webhook_url=url,
+                    secret_token=self.config.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+            except OSError as error:  # the port is taken or the address is not ours
+                listen = f"{self.config.webhook_listen}:{self.config.webhook_port}"
+                raise StartupError(
+                    f"telegram: cannot listen on {listen} for the webhook ({error.strerror or error}); "
+                    "check [telegram] webhook_listen and webhook_port",
+                    status=EXIT_CONFIG,
+                ) from None
         else:
             await self.ptb.updater.start_polling(
                 timeout=timedelta(seconds=self.config.poll_timeout),
@@ -271,7 +351,9 @@ class TelegramAdapter:
         return ids
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram: error while handling %r", update, exc_info=context.error)
+        # Ids only: the update holds the message text and the sender's names (see logsafe).
+        what = f"update {update.update_id}" if isinstance(update, Update) else describe_event(update)
+        log.error("telegram: error while handling %s", what, exc_info=context.error)
 
     def _on_polling_error(self, error: TelegramError) -> None:
         log.warning("telegram: polling failed (%s); PTB retries", error)
@@ -298,6 +380,10 @@ def _with_admin(event: IncomingMessage, admin: bool) -> IncomingMessage:
         reply_to=event.reply_to,
         timestamp=event.timestamp,
     )
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _file_url(base_url: str) -> str:

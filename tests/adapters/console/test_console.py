@@ -102,7 +102,8 @@ async def test_directives(console, bot) -> None:
     assert "gruppe #3 bernd> Hallo, ich bin neu" in text
     assert "Schwerpunktthema gesetzt: Von der Admin gesetzt" in text
     assert "Beschluss Nr. 1 festgehalten" in text
-    assert "[privat #" in text and "Dieser private Chat gehört zu keiner AG" in text
+    # Carla's private chat acts on her only AG: reading its goals works there.
+    assert "[privat #" in text and "noch keine aktiven Ziele" in text
     assert "(!) Nachricht #99 gibt es nicht" in text
     assert "(!) Unbekannte oder unvollständige Anweisung :bogus" in text
     assert ":reply N TEXT" in text
@@ -127,6 +128,46 @@ async def test_join_in_private_chat_is_refused(console) -> None:
     await adapter.process(":chat mir private")
     await adapter.process(":join x")
     assert "nur in Gruppenchats" in out.getvalue()
+
+
+async def test_the_kind_of_a_chat_is_inferred_or_announced(console) -> None:
+    adapter, out = console
+    await adapter.process(":chat privat:Lena")
+    assert adapter.chat.is_private and adapter.chat.title == "Lena"
+    await adapter.process(":join x")
+    assert "nur in Gruppenchats" in out.getvalue()
+    await adapter.process(":chat Private: Bernd")
+    assert adapter.chat.is_private and adapter.chat.title == "Bernd"
+    assert "(i)" not in out.getvalue()  # said plainly, nothing to announce
+
+    # Without a kind: an existing chat of that name, else a new group chat, and it says so.
+    await adapter.process(":chat Lena")
+    assert adapter.chat.is_private and adapter.chat.title == "Lena"
+    await adapter.process(":chat Plenum")
+    assert not adapter.chat.is_private
+    assert "(i) Neuer Gruppenchat „Plenum“. Einen privaten Chat öffnet :chat privat:Plenum" in out.getvalue()
+    await adapter.process(":chat Vorstand gruppe")
+    assert out.getvalue().count("(i)") == 1
+
+    await adapter.process(":chat privat:Lena gruppe")
+    await adapter.process(":chat privat:")
+    assert "(!) „privat:Lena“ ist ein privater Chat. Gruppenchat: :chat Lena gruppe" in out.getvalue()
+    assert "(!) Welcher private Chat?" in out.getvalue()
+    assert adapter.chat.title == "Vorstand"
+
+
+async def test_banner_and_help_speak_german(app: Application, tmp_path: Path) -> None:
+    script = tmp_path / "hilfe.txt"
+    script.write_text(":help\n", encoding="utf-8")
+    out = io.StringIO()
+    adapter = ConsoleAdapter(app, script=str(script), stdout=out, interactive=True)
+    await adapter.start()
+    await adapter.wait_closed()
+    text = out.getvalue()
+    assert text.startswith("Kümmerer-Konsole. Anweisungen: :help · Ende: :quit\n")
+    assert "Anweisungen:" in text and ":chat privat:NAME" in text and "Sitzung beenden" in text
+    for english in ("Directives", "switch", "this list", "Everything else"):
+        assert english not in text
 
 
 async def test_a_hint_is_shown_before_the_next_prompt(console) -> None:
