@@ -35,9 +35,11 @@ from bot.core.events import (
     PollAnswered,
 )
 from bot.core.i18n import Translator
+from bot.core.logsafe import describe_event
 from bot.core.observers import Component, Joined, take_signals
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.router import Invocation, Router, parse_command
+from bot.core.sanitize import clean_event
 from bot.core.throttle import UNLIMITED, SendLimits
 from bot.handlers import build_router
 from bot.services import Services
@@ -49,22 +51,6 @@ from storage.repositories import GroupRepository, OutboxRepository, StateReposit
 from storage.repositories.people import LAST_SEEN_RESOLUTION
 
 log = logging.getLogger(__name__)
-
-# TODO(lead): temporary until helpers land bot.core.events.clean_event and bot.core.logsafe.
-try:
-    from bot.core.events import clean_event  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-
-    def clean_event(event):  # type: ignore[no-redef]
-        return event
-
-
-try:
-    from bot.core.logsafe import describe_event  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover
-
-    def describe_event(event):  # type: ignore[no-redef]
-        return type(event).__name__
 
 
 SEEN_CACHE_SIZE = 10_000

@@ -197,6 +197,7 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
     """
     from bot.adapters import load_adapter
     from bot.app import Application
+    from bot.core.ports import SystemClock, TravelClock
     from bot.services.embeddings import load_embedder
     from bot.services.reopen import ReopenGuard
 
@@ -205,11 +206,14 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
     except ValueError as exc:
         raise StartupError(f"[bot] reopen_embedder: {exc}", status=EXIT_CONFIG) from None
     database = await open_database(config)
+    # The console may travel in time (``:zeit``); the platforms run on the wall clock.
+    clock = TravelClock() if list(adapters) == ["console"] else SystemClock()
     app = Application(
         database,
+        clock=clock,
         language=config.bot.language,
         timezone=config.bot.timezone,
-        options={"reopen.guard": guard},
+        options={"reopen.guard": guard, "scheduler.grace": config.scheduler.grace_period},
     )
     started = []
     try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -122,10 +124,46 @@ class MatrixSection(_Section):
         return self
 
 
+_DURATION = re.compile(r"^\s*(\d{1,5})\s*(m|min|h|d)\s*$", re.IGNORECASE)
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str) -> timedelta:
+    """``"6h"``, ``"90m"``, ``"2d"`` as a time span.
+
+    Raises:
+        ValueError: Not a number with one of the units m, h, d.
+    """
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"must be a duration like 6h, 90m or 1d, not {value!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+class SchedulerSection(_Section):
+    """``[scheduler]``: reminders, meetings and deadlines."""
+
+    # Items that fell due while the bot was down are still delivered (marked late) when they are
+    # at most this old; older ones are reported as missed to the AG's koordination.
+    grace: str = "6h"
+
+    @field_validator("grace")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def grace_period(self) -> timedelta:
+        """``grace`` as a time span."""
+        return parse_duration(self.grace)
+
+
 class Config(_Section):
     """The whole configuration; every section is optional."""
 
     bot: BotSection = BotSection()
+    scheduler: SchedulerSection = SchedulerSection()
     storage: StorageSection = StorageSection()
     telegram: TelegramSection = TelegramSection()
     matrix: MatrixSection = MatrixSection()

@@ -60,7 +60,9 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Every session ends in an explicit commit or rollback, so the pool's extra rollback on
         # return only costs a round trip per transaction.
-        options: dict = {"echo": echo, "pool_reset_on_return": None}
+        # SQL parameters are texts and names: they must not appear in the error of a failed
+        # statement, which the bot logs at ERROR (echo is for debugging and shows them anyway).
+        options: dict = {"echo": echo, "pool_reset_on_return": None, "hide_parameters": not echo}
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             path = parsed.database
             options["async_creator"] = lambda: inline_sqlite.connect(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -142,6 +143,20 @@ class BotHarness:
         return [
             m.markup.plain() for m in self.messenger.sent[before:] if m.chat.external_id == where.external_id
         ]
+
+    async def advance(
+        self, delta: timedelta | None = None, *, to: datetime | None = None
+    ) -> list[OutgoingMessage]:
+        """Move time forward (by ``delta`` or to ``to``); everything due fires on the way.
+
+        Returns:
+            The messages the bot sent meanwhile.
+        """
+        before = len(self.messenger.sent)
+        target = to if to is not None else self.app.clock.now() + (delta or timedelta(0))
+        await self.app.component("scheduler").advance_to(target)
+        await self.settle()
+        return self.messenger.sent[before:]
 
     async def leave(self, name: str, *, chat: str = "ag") -> list[str]:
         """A person leaves a group chat; returns what the bot said in that chat."""

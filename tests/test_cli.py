@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.telegram_api import ApiError, FakeTelegramServer
 
 TIMEOUT = 120
 
@@ -185,3 +190,167 @@ def test_no_subcommand_means_run(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Kümmerer – Befehle" in result.stdout
     assert (tmp_path / "data" / "kuemmerer.sqlite3").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--config", "bad.toml"],
+        ["--config", "bad.toml", "console"],
+        ["console", "--config", "bad.toml"],
+        ["--config", "bad.toml", "db", "upgrade"],
+        ["db", "upgrade", "--config", "bad.toml"],
+    ],
+    ids=["no-command", "before-console", "after-console", "before-db-upgrade", "after-db-upgrade"],
+)
+def test_config_option_before_and_after_the_command(tmp_path, args):
+    (tmp_path / "bad.toml").write_text('[bot]\nlanguag = "de"\n', encoding="utf-8")
+    result = run(args, tmp_path, database=tmp_path / "k.sqlite3")
+    assert_one_line(result, 2, "bad.toml", "languag")
+
+
+def test_config_option_after_the_command_wins(tmp_path):
+    (tmp_path / "bad.toml").write_text('[bot]\nlanguag = "de"\n', encoding="utf-8")
+    (tmp_path / "good.toml").write_text("[bot]\n", encoding="utf-8")
+    result = run(["--config", "good.toml", "console", "--config", "bad.toml"], tmp_path)
+    assert_one_line(result, 2, "bad.toml")
+
+
+def test_help_shows_config_and_version(tmp_path):
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    assert "--config FILE" in result.stdout and "--version" in result.stdout
+
+
+def test_version_comes_from_the_package_metadata(tmp_path):
+    result = run(["--version"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"kuemmerer {metadata.version('kuemmerer')}"
+
+
+def test_unknown_log_level_exits_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env={**base_env(tmp_path / "k.sqlite3"), "KUEMMERER_LOG_LEVEL": "chatty"},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert_one_line(result, 2, "KUEMMERER_LOG_LEVEL")
+
+
+# --------------------------------------------------------------------------------------------
+# Start-up errors: one line naming what failed and what to check; 2 = configuration, 1 = outage
+# --------------------------------------------------------------------------------------------
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], status: int, *parts: str) -> str:
+    """The run ended with ``status`` and exactly one line on stderr that contains ``parts``."""
+    assert result.returncode == status, result
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("kuemmerer: "), lines[0]
+    for part in parts:
+        assert part in lines[0], f"{part!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on (bound once by the OS, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_with_env(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**base_env(None), **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+    )
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["console"]], ids=["db-upgrade", "console"])
+def test_postgresql_unreachable_exits_1(tmp_path, command):
+    port = closed_port()
+    url = f"postgresql://kuemmerer:pg-secret@127.0.0.1:{port}/kuemmerer"
+    result = run_with_env(command, tmp_path, stdin=SCRIPT, KUEMMERER_DATABASE_URL=url)
+    line = assert_one_line(
+        result, 1, f"PostgreSQL at 127.0.0.1:{port}", "unreachable", "KUEMMERER_DATABASE_URL"
+    )
+    assert "pg-secret" not in line
+    assert result.stdout == ""
+
+
+def test_sqlite_path_that_cannot_be_created_exits_2(tmp_path):
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path}/afile/sub/k.sqlite3"\n', encoding="utf-8")
+    for command in (["db", "upgrade"], ["console"]):
+        result = run_with_env([*command, "--config", str(config)], tmp_path, stdin=SCRIPT)
+        assert_one_line(result, 2, "SQLite", "afile", "[storage] url", "config.toml")
+
+
+def test_sqlite_file_that_cannot_be_opened_exits_2(tmp_path):
+    (tmp_path / "a-directory").mkdir()
+    result = run_with_env(
+        ["db", "upgrade"], tmp_path, KUEMMERER_DATABASE_URL=f"sqlite:///{tmp_path}/a-directory"
+    )
+    assert_one_line(result, 2, "SQLite", "a-directory", "KUEMMERER_DATABASE_URL")
+
+
+def test_bad_environment_variable_is_named(tmp_path):
+    result = run_with_env(["db", "upgrade"], tmp_path, KUEMMERER_DATABASE_URL="mysql://x")
+    line = assert_one_line(result, 2, "KUEMMERER_DATABASE_URL", "[storage] url")
+    assert "defaults" not in line
+
+
+def test_telegram_api_unreachable_at_start_exits_1(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path}/k.sqlite3"\n[telegram]\ntoken = "42:TOKENSECRET"\n'
+        f'base_url = "http://127.0.0.1:{closed_port()}/bot"\nstart_timeout = 0\n',
+        encoding="utf-8",
+    )
+    result = run_with_env(["run", "--config", str(config)], tmp_path)
+    line = assert_one_line(result, 1, "telegram", "unreachable", "base_url")
+    assert "TOKENSECRET" not in line
+
+
+async def test_telegram_token_rejected_exits_2(tmp_path):
+    async with FakeTelegramServer() as server:
+        server.fail_next("getMe", kind=ApiError(401, "Unauthorized"))
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[storage]\nurl = "sqlite:///{tmp_path}/k.sqlite3"\n[telegram]\ntoken = "42:TOKENSECRET"\n'
+            f'base_url = "{server.base_url}"\n',
+            encoding="utf-8",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config),
+            cwd=tmp_path,
+            env=base_env(None),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=TIMEOUT)
+    result = subprocess.CompletedProcess([], process.returncode, stdout.decode(), stderr.decode())
+    line = assert_one_line(result, 2, "telegram", "rejected the token", "[telegram] token")
+    assert "TOKENSECRET" not in line

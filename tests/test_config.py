@@ -176,6 +176,34 @@ def test_env_override_is_validated():
     assert "[storage] url" in message
 
 
+def test_a_bad_env_value_is_blamed_on_the_variable_not_the_file(isolated):
+    path = write(isolated / "c.toml", '[storage]\nurl = "sqlite:///ok.db"\n')
+    message = config_error(str(path), environ={"KUEMMERER_DATABASE_URL": "mysql://x/y"})
+    assert message.startswith("$KUEMMERER_DATABASE_URL ") and "[storage] url" in message
+    assert str(path) not in message and "defaults" not in message
+    # A bad value in the file is still the file's.
+    path = write(isolated / "c.toml", '[storage]\nurl = "mysql://x/y"\n')
+    assert config_error(str(path), environ={}).startswith(f"{path}: ")
+
+
+def test_origin_names_the_variable_or_the_file(isolated):
+    path = write(isolated / "c.toml", '[telegram]\ntoken = "from-file"\n')
+    config = load_config(str(path), environ={"KUEMMERER_DATABASE_URL": "sqlite:///env.db"})
+    assert config.origin("storage", "url") == "$KUEMMERER_DATABASE_URL"
+    assert config.origin("telegram", "token") == f"[telegram] token in {path}"
+
+
+def test_secrets_for_log_redaction():
+    config = load_config(
+        environ={
+            "KUEMMERER_TELEGRAM_TOKEN": "123:abc",
+            "KUEMMERER_MATRIX_ACCESS_TOKEN": "syt_x",
+            "KUEMMERER_DATABASE_URL": "postgresql://u:db-password@db/kuemmerer",
+        }
+    )
+    assert sorted(config.secrets()) == ["123:abc", "db-password", "syt_x"]
+
+
 def test_env_override_into_a_non_table_section(isolated):
     path = write(isolated / "c.toml", 'storage = "x"\n')
     message = config_error(str(path), environ={"KUEMMERER_DATABASE_URL": "sqlite:///a.db"})

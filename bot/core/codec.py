@@ -16,6 +16,7 @@ from bot.core.events import (
     PollSpec,
 )
 from bot.core.markup import Line, Markup, Span
+from bot.core.sanitize import scrub
 
 _SPAN_FLAGS = ("bold", "italic", "code")
 
@@ -41,7 +42,9 @@ def encode_markup(markup: Markup) -> list[dict[str, Any]]:
     for line in markup.lines:
         spans = []
         for span in line.spans:
-            item: dict[str, Any] = {"t": span.text}
+            # scrub: a lone surrogate that reached a reply would make the outbox row unstorable
+            # ("'utf-8' codec can't encode"), and with it the whole update's transaction.
+            item: dict[str, Any] = {"t": scrub(span.text)}
             for flag in _SPAN_FLAGS:
                 if getattr(span, flag):
                     item[flag[0]] = 1
@@ -80,27 +83,32 @@ def encode_message(message: OutgoingMessage) -> dict[str, Any]:
         data["reply_to"] = message.reply_to
     if message.buttons:
         data["buttons"] = [
-            [{k: v for k, v in asdict(b).items() if v is not None} for b in row] for row in message.buttons
+            [{k: _safe(v) for k, v in asdict(b).items() if v is not None} for b in row]
+            for row in message.buttons
         ]
     if message.attachment:
         a = message.attachment
         data["attachment"] = {
-            "filename": a.filename,
+            "filename": scrub(a.filename),
             "mime_type": a.mime_type,
             "data": base64.b64encode(a.data).decode("ascii"),
-            "caption": a.caption,
+            "caption": _safe(a.caption),
         }
     if message.poll:
         p = message.poll
         data["poll"] = {
-            "question": p.question,
-            "options": list(p.options),
+            "question": scrub(p.question),
+            "options": [scrub(option) for option in p.options],
             "multiple": p.allows_multiple,
             "anonymous": p.anonymous,
         }
     if message.fallback:
         data["fallback"] = {"chat": encode_chat(message.fallback.chat), **encode_message(message.fallback)}
     return data
+
+
+def _safe(value: Any) -> Any:
+    return scrub(value) if isinstance(value, str) else value
 
 
 def decode_message(chat: ChatRef, data: dict[str, Any]) -> OutgoingMessage:

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+# Application.handle scrubs every event with it where events enter the core (lone surrogates,
+# NUL and other controls); it lives with the other text rules and is offered here beside the
+# events it cleans.
+from bot.core.sanitize import clean_event as clean_event
+
 if TYPE_CHECKING:
     from bot.core.markup import Markup
 

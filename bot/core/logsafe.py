@@ -32,7 +32,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Bot API URLs carry the token in the path: https://api.telegram.org/bot<token>/getMe.
     (re.compile(r"\bbot\d+:[A-Za-z0-9_-]+"), "bot" + REDACTED),
     # A bare Telegram token, e.g. in PTB's "The token `…` was rejected by the server."
-    (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}"), REDACTED),
+    (re.compile(r"(?<!\d)\d{5,}+:[A-Za-z0-9_-]{30,}"), REDACTED),
     # Query parameters (nio puts the access token into some URLs).
     (re.compile(rf"(?i)\b((?:{_SECRET_KEYS})=)[^&\s\"'<>]+"), r"\1" + REDACTED),
     # JSON bodies and dict reprs: nio logs the login response before the bot sees the token.
@@ -40,7 +40,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(secret-token[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1" + REDACTED),
     # Passwords in URLs such as postgresql://user:password@host/db.
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+(@)"), r"\1" + REDACTED + r"\2"),
+    (
+        # Possessive quantifiers and the look-behind keep this linear on long lines.
+        re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://[^:/@\s]++:)[^@\s/]++(@)"),
+        r"\1" + REDACTED + r"\2",
+    ),
 )
 
 _lock = threading.Lock()

@@ -64,6 +64,7 @@ class Runtime(Protocol):
     clock: Clock
     db: Any
     options: dict[str, Any]
+    observers: Observers
 
     def unit(self) -> AbstractAsyncContextManager[Unit]:
         """Open a transaction with services and an outbox, committed and delivered on exit."""
@@ -93,6 +94,7 @@ PrivateTextHandler = Callable[["Context"], Awaitable[bool]]
 WatchHandler = Callable[[Runtime, IncomingMessage, int], None]
 CommittedHandler = Callable[[Runtime, list[Any]], None]
 ComponentFactory = Callable[[Runtime], Component]
+JobFunction = Callable[[Any], Awaitable[None]]
 
 
 @dataclass
@@ -113,6 +115,7 @@ class Observers:
     watch_group_text: list[WatchHandler] = field(default_factory=list)
     committed: list[CommittedHandler] = field(default_factory=list)
     components: dict[str, ComponentFactory] = field(default_factory=dict)
+    jobs: dict[str, JobFunction] = field(default_factory=dict)
 
     def on_joined(self, handler: JoinHandler) -> JoinHandler:
         """People joined a group chat of an AG (their memberships are stored already)."""
@@ -183,6 +186,21 @@ class Observers:
 
         return decorate
 
+    def job(self, kind: str) -> Callable[[JobFunction], JobFunction]:
+        """Register the function the scheduler runs for due jobs of ``kind`` (decorator).
+
+        The function gets a :class:`~bot.services.scheduler.JobRun` (the claimed row with the
+        feature's id, the firing transaction, how late it is).
+        """
+
+        def decorate(function: JobFunction) -> JobFunction:
+            if kind in self.jobs:
+                raise ValueError(f"job kind {kind} registered twice")
+            self.jobs[kind] = function
+            return function
+
+        return decorate
+
     def include(self, other: Observers) -> None:
         """Take over another router's observers (after this one's)."""
         self.joined += other.joined
@@ -196,6 +214,8 @@ class Observers:
         self.committed += other.committed
         for name, factory in other.components.items():
             self.component(name)(factory)
+        for kind, function in other.jobs.items():
+            self.job(kind)(function)
 
 
 SIGNALS = "kuemmerer.signals"

@@ -49,6 +49,34 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class TravelClock:
+    """The wall clock, which can be moved forward (the console's ``:zeit``).
+
+    Time keeps running from wherever it was moved to, so a console session behaves like the
+    real bot a few hours or days later.
+    """
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The current time plus how far it was moved."""
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward and return the new time."""
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        self._offset += delta
+        return self.now()
+
+    def set(self, when: datetime) -> None:
+        """Jump forward to a given (timezone-aware) time; earlier times are ignored."""
+        if when.tzinfo is None:
+            raise ValueError("need a timezone-aware time")
+        self._offset = max(self._offset, when - datetime.now(UTC))
+
+
 class ManualClock:
     """A clock that moves only when told to (tests, console time travel).
 

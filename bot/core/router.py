@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from bot.core.errors import ChooseGroup, NoGroup, PermissionDenied, UsageError, UserError, command_path
 from bot.core.observers import Observers
 from storage.models.enums import Role
+from storage.repositories.register import MAX_NUMBER  # numbers and ids are 32-bit integer columns
 
 if TYPE_CHECKING:
     from bot.core.context import Context
@@ -34,9 +35,6 @@ _NUMBER = re.compile(r"^(?:nr\.?|no\.?|#)?\s*(\d+)\.?$", re.IGNORECASE)
 _NUMBERISH = re.compile(
     r"^(?:nr\.?|no\.?|#)?\s*(?:[-+\u2212\u2013]\s*)?\d[\d.,_'\u2019]*(?:e[-+]?\d+)?$", re.IGNORECASE
 )
-# Running numbers and ids are 32-bit integer columns (PostgreSQL ``integer``): a larger number names
-# nothing, and as a query parameter it fails (SQLite raises OverflowError beyond 2**63).
-MAX_NUMBER = 2**31 - 1
 # Typed command words longer than this get no "did you mean" (the longest command has 13 letters).
 MAX_SUGGESTED = 40
 
@@ -101,7 +99,8 @@ class Args:
         """Parse a leading item number (``3``, ``Nr. 3``, ``#3``).
 
         Raises:
-            UsageError: The text does not start with a number.
+            UserError: The number is missing, the text does not start with one, or it is out of
+                range (see :func:`as_number`).
         """
         first, rest = self.split_first()
         if first.lower() in ("nr", "nr.", "no", "no.") and rest.text:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.handlers import ag, decisions, goals, help, hints, onboarding, roles
+from bot.handlers import ag, decisions, goals, help, hints, onboarding, roles, scheduling
 
-FEATURES = (help, ag, goals, decisions, roles, onboarding, hints)
+FEATURES = (help, ag, goals, decisions, roles, onboarding, hints, scheduling)
 """Feature modules in the order ``/hilfe`` lists them."""
 
 

@@ -9,7 +9,7 @@ from bot.core.i18n import Translator
 from bot.core.markup import Markup, bold, code
 from bot.core.router import Args, Router, as_number, normalise_name, parse_command
 from bot.handlers.format import person_name
-from bot.services.groups import CodeRejection, minutes
+from bot.services.linking import CodeRejection, minutes
 from storage.models import Chat, Role
 
 router = Router()
@@ -162,6 +162,23 @@ async def language(ctx: Context, args: Args) -> None:
     ctx.say("ag.language_set")
 
 
+@router.subcommand("ag", "zeitzone", aliases=("timezone",))
+async def timezone(ctx: Context, args: Args) -> None:
+    """``/ag zeitzone <IANA-Name>`` (koordination): the AG's timezone for reminders and meetings;
+    without a name, show it."""
+    group = ctx.require_group()
+    if not args.text:
+        ctx.say("ag.timezone_current", timezone=group.timezone, now=ctx.tr.datetime(ctx.clock.now()))
+        return
+    ctx.require_group_chat()
+    ctx.require_role(Role.KOORDINATION)
+    if len(args.words) != 1:
+        raise UsageError()
+    await ctx.services.groups.set_timezone(group, args.words[0], ctx.person)
+    ctx.tr = Translator(group.language, group.timezone)
+    ctx.say("ag.timezone_set", timezone=group.timezone, now=ctx.tr.datetime(ctx.clock.now()))
+
+
 @router.subcommand("ag", "verknuepfen", aliases=("link",), needs_group=False, group_only=True)
 async def link(ctx: Context, args: Args) -> None:
     """Link chats into one AG, also across platforms.
@@ -191,7 +208,7 @@ async def link(ctx: Context, args: Args) -> None:
         if ctx.group is None:
             raise UsageError("ag.link.code_missing")
         ctx.require_role(Role.KOORDINATION)
-        issued = await groups.create_link_code(ctx.group, ctx.person)
+        issued = await ctx.services.links.create_link_code(ctx.group, ctx.person)
         markup = ctx.tr.markup(
             "ag.link.code", name=ctx.group.name, code=issued.code, expires=ctx.tr.datetime(issued.expires_at)
         )
@@ -200,7 +217,7 @@ async def link(ctx: Context, args: Args) -> None:
         ctx.reply(markup, secret=True)
         return
 
-    result = await groups.link_chat(ctx.chat, args.text, ctx.person)
+    result = await ctx.services.links.link_chat(ctx.chat, args.text, ctx.person)
     if result.group is None:
         # Answered, not raised: the rejected attempt must be committed to count (see link_chat).
         assert result.rejection is not None
@@ -234,7 +251,7 @@ async def unlink(ctx: Context, args: Args) -> None:
     if args.text:
         raise UsageError()
     group = ctx.require_group()
-    remaining = await ctx.services.groups.unlink_chat(group, ctx.chat, ctx.person)
+    remaining = await ctx.services.links.unlink_chat(group, ctx.chat, ctx.person)
     ctx.say("ag.unlink.done", name=group.name)
     notice = ctx.tr.markup(
         "ag.unlink.notice", person=person_name(ctx.person), chat=chat_label(ctx.tr, ctx.chat)

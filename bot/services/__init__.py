@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.ports import Clock
 from bot.services.groups import GroupService
 from bot.services.hints import HintService
+from bot.services.linking import LinkService
 from bot.services.onboarding import OnboardingService
 from bot.services.register import RegisterService
+from bot.services.schedule import ScheduleService
 
 
 class Services:
@@ -38,9 +40,19 @@ class Services:
         self.groups = GroupService(
             session, clock, default_timezone=default_timezone, default_language=default_language
         )
+        self.links = LinkService(session, clock, self.groups)
         self.register = RegisterService(session, clock)
         self.onboarding = OnboardingService(session, clock)
         self.hints = HintService(session, clock)
+        self.schedule = ScheduleService(session, clock)
 
 
-__all__ = ["GroupService", "HintService", "OnboardingService", "RegisterService", "Services"]
+__all__ = [
+    "GroupService",
+    "HintService",
+    "LinkService",
+    "OnboardingService",
+    "RegisterService",
+    "ScheduleService",
+    "Services",
+]

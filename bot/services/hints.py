@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import NotFound, UsageError, UserError
 from bot.core.observers import note_signal
 from bot.core.ports import Clock
+from bot.core.sanitize import scrub
 from bot.services.reopen import LabelledExample, Sensitivity, SettledItem
 from bot.services.text import clean
 from storage.models import DecisionStatus, GoalStatus, Person, ReopenExample, ReopenHint, WorkingGroup
@@ -176,7 +177,7 @@ class HintService:
             item_id=item_id,
             item_number=item.number,
             message_id=message_id,
-            message_text=text[:MAX_EXAMPLE],
+            message_text=scrub(text[:MAX_EXAMPLE]),  # stored as it came: at least storable
             sender_id=sender.id if sender else None,
             score=score,
             created_at=self.clock.now(),

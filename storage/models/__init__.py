@@ -13,8 +13,10 @@ from storage.models.membership import Membership
 from storage.models.outbox_message import REDACTED_PAYLOAD, OutboxMessage, OutboxStatus
 from storage.models.person import Person
 from storage.models.platform_state import PlatformState
+from storage.models.reminder import Reminder, ReminderStatus
 from storage.models.reopen_example import ReopenExample
 from storage.models.reopen_hint import ReopenHint
+from storage.models.scheduled_job import JobStatus, ScheduledJob
 from storage.models.working_group import WorkingGroup
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "DecisionTag",
     "Goal",
     "GoalStatus",
+    "JobStatus",
     "LinkAttempt",
     "LinkCode",
     "Membership",
@@ -35,8 +38,11 @@ __all__ = [
     "PlatformState",
     "REDACTED_PAYLOAD",
     "RegisterChange",
+    "Reminder",
+    "ReminderStatus",
     "ReopenExample",
     "ReopenHint",
     "Role",
+    "ScheduledJob",
     "WorkingGroup",
 ]

@@ -6,6 +6,7 @@ Repositories know SQL and nothing about rules; services decide what may happen.
 from storage.repositories.audit import AuditRepository
 from storage.repositories.groups import GroupRepository
 from storage.repositories.hints import HintRepository
+from storage.repositories.jobs import JobRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.outbox import OutboxRepository, StateRepository
 from storage.repositories.people import PeopleRepository
@@ -15,6 +16,7 @@ __all__ = [
     "AuditRepository",
     "GroupRepository",
     "HintRepository",
+    "JobRepository",
     "LinkRepository",
     "OutboxRepository",
     "PeopleRepository",

@@ -42,17 +42,49 @@ def test_normalise_name(raw: str, folded: str) -> None:
 
 @pytest.mark.parametrize(
     ("token", "number"),
-    [("3", 3), ("Nr.3", 3), ("nr. 12", 12), ("#4", 4), ("5.", 5), ("x", None), ("-1", None), ("3a", None)],
+    [("3", 3), ("Nr.3", 3), ("nr. 12", 12), ("#4", 4), ("5.", 5), ("x", None), ("3a", None), ("٣", 3)],
 )
 def test_as_number(token: str, number: int | None) -> None:
     assert as_number(token) == number
 
 
+@pytest.mark.parametrize(
+    ("token", "key"),
+    [
+        ("-1", "error.number_invalid"),
+        ("Nr. -3", "error.number_invalid"),
+        ("1.5", "error.number_invalid"),
+        ("1,5", "error.number_invalid"),
+        ("1e9", "error.number_invalid"),
+        ("0", "error.number_too_small"),
+        ("2147483648", "error.number_too_large"),
+        ("9223372036854775808", "error.number_too_large"),
+        ("9" * 100_000, "error.number_too_large"),  # never handed to int() (refused beyond 4,300 digits)
+    ],
+)
+def test_as_number_refuses_numbers_out_of_range(token: str, key: str) -> None:
+    with pytest.raises(UserError) as raised:
+        as_number(token)
+    assert raised.value.key == key
+
+
+def test_as_number_checks_a_range_of_its_own() -> None:
+    assert as_number("365", high=365) == 365
+    for token in ("0", "366", "-2", "99999999999999999999"):
+        with pytest.raises(UserError) as raised:
+            as_number(token, high=365)
+        assert raised.value.key == "error.number_range" and raised.value.params["high"] == 365
+
+
 def test_take_number_accepts_a_separate_nr_word() -> None:
     number, rest = Args("Nr. 7 neuer Text").take_number()
     assert number == 7 and rest.text == "neuer Text"
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError) as missing:
         Args("").take_number()
+    assert missing.value.key == "error.number_missing"
+    with pytest.raises(UsageError) as word:
+        Args("zwei").take_number()
+    assert word.value.key == "error.number_expected"
 
 
 def test_duplicate_registration_is_an_error() -> None:

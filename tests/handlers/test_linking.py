@@ -10,7 +10,7 @@ import pytest
 from bot.app import Application
 from bot.core.events import Platform
 from bot.core.ports import ManualClock
-from bot.services.groups import GLOBAL_COOLDOWN, GLOBAL_FAILED_ATTEMPTS, MAX_FAILED_ATTEMPTS
+from bot.services.linking import GLOBAL_COOLDOWN, GLOBAL_FAILED_ATTEMPTS, MAX_FAILED_ATTEMPTS
 from storage.models import (
     AuditEntry,
     Chat,

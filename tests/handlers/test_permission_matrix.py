@@ -50,6 +50,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "cmd.ag.beschreibung": [Sample("Wir vernetzen Schulen, Vereine und Bibliotheken.")],
     "cmd.ag.name": [Sample("AG Bildung Ruhr")],
     "cmd.ag.sprache": [Sample("en")],
+    "cmd.ag.zeitzone": [Sample("Europe/Vienna")],
     "cmd.ag.verknuepfen": [Sample("")],  # hands out a link code
     "cmd.ag.trennen": [Sample("")],
     "cmd.ziel": [Sample("Einen Fortbildungstag planen")],
@@ -231,7 +232,9 @@ class World:
 async def fill_register(bot: BotHarness, user: str, chat: str, topic: str) -> None:
     """A goal, two decisions and the second one marked important."""
     await bot.say(f"/ziel {topic}: eine Übersicht erstellen", user=user, chat=chat)
-    await bot.say(f"/beschluss {topic}: Die Treffen finden vierteljährlich statt #treffen", user=user, chat=chat)
+    await bot.say(
+        f"/beschluss {topic}: Die Treffen finden vierteljährlich statt #treffen", user=user, chat=chat
+    )
     await bot.say(f"/beschluss {topic}: Protokolle sind intern", user=user, chat=chat)
     await bot.say("/beschluss wichtig 2", user=user, chat=chat)
 
@@ -379,9 +382,7 @@ async def test_self_service_commands_touch_only_own_rows(world: World, key: str)
 
 async def role_of(bot: BotHarness, group: int, name: str) -> Role:
     [person] = await bot.rows(Person, Person.username == name)
-    [membership] = await bot.rows(
-        Membership, Membership.group_id == group, Membership.person_id == person.id
-    )
+    [membership] = await bot.rows(Membership, Membership.group_id == group, Membership.person_id == person.id)
     return membership.role
 
 

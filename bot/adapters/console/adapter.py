@@ -8,12 +8,17 @@ bot's, gets a running number so ``:reply N`` can refer to it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import re
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
 
-from bot.core.errors import UserError
+from bot.core.errors import PermanentDeliveryError, UserError
 from bot.core.events import (
     ChatKind,
     ChatRef,
@@ -43,6 +48,9 @@ Anweisungen:
   :chat privat:NAME           in einen privaten Chat mit dem Bot wechseln oder ihn anlegen
   :join NAME / :leave NAME    jemand tritt dem aktuellen Gruppenchat bei oder verlässt ihn
   :reply N TEXT               TEXT als Antwort auf Nachricht #N schicken
+  :zeit [+2h|+3d|+90m|+1w]    Zeit vorstellen: alles, was dazwischen fällig wird, kommt der Reihe nach
+  :zeit 2026-12-01 18:00      Zeit auf diesen Zeitpunkt stellen (Ortszeit der AG des Chats);
+                              ohne Angabe: die aktuelle Zeit zeigen
   :help                       diese Übersicht
   :quit                       Sitzung beenden
 Alles andere geht als Nachricht in den aktuellen Chat; Befehle an den Bot beginnen mit / oder !."""
@@ -101,6 +109,7 @@ class ConsoleAdapter:
         self.chat = self._chat("gruppe", ChatKind.GROUP)
         self.log: list[_Logged] = []
         self._task: asyncio.Task[None] | None = None
+        self.output_closed = False
         app.attach(self)
 
     # Adapter lifecycle -------------------------------------------------------------------------
@@ -154,13 +163,16 @@ class ConsoleAdapter:
 
     async def process(self, raw: str) -> bool:
         """Handle one input line; returns ``False`` when the session should end."""
+        if self.output_closed:
+            return False
         line = raw.rstrip("\r\n")
         if not line.strip() or line.lstrip().startswith("#!"):
             return True
         if line.startswith(":"):
             return await self._directive(line)
         await self._send(line)
-        return True
+        # Output gone (``kuemmerer console | head``): the session is over.
+        return not self.output_closed
 
     async def _send(self, text: str, reply_to: int | None = None) -> None:
         number = self._remember(self.chat, self.user, text)
@@ -216,6 +228,8 @@ class ConsoleAdapter:
             )
             await self.app.handle(event)
             await self.app.outbox.drain()
+        elif word == "zeit" or word == "time":
+            await self._travel(rest)
         elif word == "reply":
             number_text, _, text = rest.partition(" ")
             try:  # the bot's checked number parser: "²" or 5,000 digits must not crash int()
@@ -233,6 +247,36 @@ class ConsoleAdapter:
         else:
             self._error(f"Unbekannte oder unvollständige Anweisung :{word}. Hilfe: :help")
         return True
+
+    async def _travel(self, rest: str) -> None:
+        """``:zeit``: show the time, or move it forward and fire what falls due on the way."""
+        clock = self.app.clock
+        zone = ZoneInfo(await self._timezone())
+        now = clock.now()
+        if not rest:
+            self._print(f"(i) Jetzt: {_local(now, zone)} ({zone.key})")
+            return
+        if not hasattr(clock, "set"):
+            self._error("Die Uhr dieser Sitzung lässt sich nicht verstellen.")
+            return
+        try:
+            target = _travel_target(rest, now, zone)
+        except ValueError as exc:
+            self._error(f"{exc} Beispiele: :zeit +2h · :zeit +3d · :zeit 2026-12-01 18:00")
+            return
+        if target <= now:
+            self._error(f"{_local(target, zone)} liegt nicht in der Zukunft (jetzt: {_local(now, zone)}).")
+            return
+        fired = await self.app.component("scheduler").advance_to(target)
+        await self.app.drain()
+        self._print(f"(i) Jetzt: {_local(clock.now(), zone)} ({zone.key}); {fired} fällig geworden.")
+
+    async def _timezone(self) -> str:
+        """The timezone of the current chat's AG (else the bot's)."""
+        async with self.app.unit() as unit:
+            chat = await unit.services.groups.repo.chat(self.chat.platform.value, self.chat.external_id)
+            group = await unit.services.groups.group_of(chat) if chat is not None else None
+        return group.timezone if group is not None else self.app.timezone
 
     def _switch_chat(self, rest: str) -> None:
         """``:chat NAME [gruppe|privat]`` or ``:chat privat:NAME``.
@@ -286,6 +330,9 @@ class ConsoleAdapter:
                     f"[{b.label}] → {b.command or b.url or '/start ' + str(b.start_payload)}" for b in row
                 )
             )
+        if self.output_closed:
+            # Nobody reads any more: retrying would wait forever.
+            raise PermanentDeliveryError("console output closed")
         return SentMessage(message.chat, str(number))
 
     # Helpers -----------------------------------------------------------------------------------
@@ -316,7 +363,42 @@ class ConsoleAdapter:
         return f"{self._chat_label(self.chat)} #{number} {self.user.display_name}> "
 
     def _print(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        if self.output_closed:
+            return
+        try:
+            print(text, file=self.out, flush=True)
+        except (BrokenPipeError, ValueError, OSError):
+            # The reader went away (a pipe into ``head``, a closed terminal).
+            self.output_closed = True
+            if self.out is sys.stdout:
+                # Point stdout at /dev/null so the interpreter's final flush stays quiet.
+                with contextlib.suppress(OSError, ValueError):
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, sys.stdout.fileno())
 
     def _error(self, text: str) -> None:
         self._print(f"(!) {text}")
+
+
+_STEP = re.compile(r"^\+\s*(\d{1,5})\s*(m|min|h|std|d|t|w)$", re.IGNORECASE)
+_STEP_UNITS = {"m": 60, "min": 60, "h": 3600, "std": 3600, "d": 86400, "t": 86400, "w": 604800}
+_MOMENT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y")
+
+
+def _travel_target(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """Where ``:zeit`` goes: ``+2h`` from now, or a local moment such as ``2026-12-01 18:00``."""
+    text = " ".join(text.split())
+    step = _STEP.match(text)
+    if step:
+        return now + timedelta(seconds=int(step.group(1)) * _STEP_UNITS[step.group(2).lower()])
+    for fmt in _MOMENT_FORMATS:
+        try:
+            local = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return local.replace(tzinfo=zone).astimezone(now.tzinfo)
+    raise ValueError(f"„{shorten(text, 40)}“ verstehe ich nicht als Zeitsprung.")
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%d.%m.%Y, %H:%M")

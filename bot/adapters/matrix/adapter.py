@@ -139,6 +139,7 @@ class MatrixAdapter:
         self._task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
         self.synced = asyncio.Event()
+        self._sleep = asyncio.sleep  # the backoff of retries; tests replace it (no real waits)
 
     def _key(self, name: str) -> str:
         return f"matrix:{self.user_id}:{name}"
@@ -242,7 +243,7 @@ class MatrixAdapter:
                 break
             except (TimeoutError, aiohttp.ClientError, OSError, _Unavailable) as error:
                 log.warning("matrix: homeserver unreachable at login (%s); retry in %.0f s", error, delay)
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
 
     async def _load_state(self) -> None:
@@ -305,7 +306,7 @@ class MatrixAdapter:
                 )
             except (TimeoutError, aiohttp.ClientError, OSError) as error:
                 log.warning("matrix: homeserver unreachable (%s); retry in %.0f s", error, delay)
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX)
 
     async def _keys(self) -> None:
@@ -333,7 +334,7 @@ class MatrixAdapter:
                 # database away, a bug) must not end the loop silently, or the bot would look alive
                 # and never answer again.
                 log.exception("matrix: sync step failed; retry in %.0f s", delay)
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
 
     async def _sync_step(self) -> None:

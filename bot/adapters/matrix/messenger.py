@@ -37,7 +37,10 @@ def _size(markup: Markup) -> int:
     bound = chars * 4 * 7 + spans * 64 + len(markup.lines) * 32
     if bound <= EVENT_BUDGET:
         return bound
-    return len(render_rich_html(markup).encode()) + len(render_plain(markup).encode())
+    # surrogatepass: a lone surrogate that still reached a reply counts its 3 bytes (it is sent
+    # as U+FFFD, also 3) instead of failing the update that is being answered.
+    html, plain = render_rich_html(markup), render_plain(markup)
+    return len(html.encode("utf-8", "surrogatepass")) + len(plain.encode("utf-8", "surrogatepass"))
 
 
 def _error(response: ErrorResponse, what: str) -> Exception:

@@ -119,20 +119,23 @@ class TelegramAdapter:
             raise self._startup_error(error) from None
 
     async def _connect(self) -> None:
-        """getMe, retried with backoff while the Bot API is unreachable, for ``start_timeout`` s."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.start_timeout
-        delay, attempt = 1.0, 1
+        """getMe, retried with backoff while the Bot API is unreachable.
+
+        The waits between attempts add up to ``start_timeout`` seconds at most (counted as waited,
+        not by the clock, so tests can replace the sleep).
+        """
+        waited, delay, attempt = 0.0, 1.0, 1
         while True:
             try:
                 await self.ptb.initialize()
                 return
             except (NetworkError, RetryAfter) as error:  # NetworkError includes TimedOut
-                remaining = deadline - loop.time()
+                remaining = self.config.start_timeout - waited
                 if remaining <= 0:
                     raise self._startup_error(error, attempts=attempt) from None
                 wait = error.retry_after if isinstance(error, RetryAfter) else delay
                 seconds = min(_seconds(wait), remaining)
+                waited += seconds
                 log.warning(
                     "telegram: Bot API at %s unreachable at start (%s); attempt %d, next in %.0f s",
                     self._host,

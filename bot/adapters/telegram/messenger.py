@@ -35,8 +35,12 @@ Migrate = Callable[[str, str], Awaitable[None]]
 
 
 def utf16_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
+    """Length as Telegram counts it (UTF-16 code units).
+
+    A lone surrogate counts as the one unit it is (``surrogatepass``): events are scrubbed on
+    entry, but measuring must never be what fails when one still arrives.
+    """
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _measure(markup: Markup) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -183,3 +184,21 @@ async def test_a_hint_is_shown_before_the_next_prompt(console) -> None:
     assert hint.startswith("\n[gruppe #6] 💡") and "Beschluss Nr. 1" in hint
     assert "→ /hinweis falsch 1" in hint
     assert hint.index("💡") < hint.index("ich> /hinweise")
+
+
+class _ClosingOutput(io.StringIO):
+    """Output that breaks after the first line, like a pipe into ``head -1``."""
+
+    def write(self, text: str) -> int:
+        if self.getvalue().count("\n") >= 1:
+            raise BrokenPipeError("reader gone")
+        return super().write(text)
+
+
+async def test_closed_output_ends_the_session_instead_of_waiting_forever(app: Application) -> None:
+    out = _ClosingOutput()
+    adapter = ConsoleAdapter(app, stdin=io.StringIO(""), stdout=out, interactive=False)
+    # The reply cannot be printed: the session ends and nothing is retried for ever.
+    assert not await asyncio.wait_for(adapter.process("/hilfe"), timeout=5)
+    assert adapter.output_closed
+    assert not await adapter.process("/ag anlegen X")

@@ -19,7 +19,9 @@ import pytest
 from bot.adapters.matrix import MatrixAdapter
 from bot.app import Application
 from bot.config import MatrixSection
+from bot.core import logsafe
 from bot.core.events import ChatKind, ChatRef, Platform
+from bot.core.startup import EXIT_CONFIG, StartupError
 
 BOT = "@bot:localhost"
 ANNA = "@anna:localhost"
@@ -392,3 +394,85 @@ async def test_the_sync_filter_goes_inline_when_the_upload_fails(
     assert isinstance(inline, dict) and inline["room"]["timeline"]["limit"] == 50
     monkeypatch.setattr(adapter.client, "upload_filter", unreachable)
     assert isinstance(await adapter._sync_filter(50), dict)
+
+
+# Start-up and outages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def waits(adapter: MatrixAdapter) -> list[float]:
+    """The adapter's backoff waits, recorded instead of slept."""
+    recorded: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    adapter._sleep = sleep
+    return recorded
+
+
+async def test_a_refused_password_ends_the_start_with_one_line(
+    adapter: MatrixAdapter, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def login(*args: Any, **kwargs: Any) -> nio.LoginError:
+        return nio.LoginError("Invalid username or password", "M_FORBIDDEN")
+
+    monkeypatch.setattr(adapter.client, "login", login)
+    with pytest.raises(StartupError) as caught:
+        await adapter.start()
+    message = str(caught.value)
+    assert caught.value.status == EXIT_CONFIG and waits == []
+    assert "M_FORBIDDEN" in message and "[matrix] user_id and password" in message and "\n" not in message
+    assert adapter.client.client_session is None  # closed: no "unclosed session" warning at exit
+
+
+async def test_a_rejected_access_token_ends_the_start(
+    make_adapter: MakeAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter = make_adapter(access_token="syt_rejected")
+
+    async def whoami() -> nio.WhoamiError:
+        return nio.WhoamiError("Invalid access token", "M_UNKNOWN_TOKEN")
+
+    monkeypatch.setattr(adapter.client, "whoami", whoami)
+    with pytest.raises(StartupError) as caught:
+        await adapter.start()
+    assert caught.value.status == EXIT_CONFIG and "[matrix] access_token" in str(caught.value)
+    assert "syt_rejected" not in str(caught.value)
+
+
+async def test_a_server_error_at_login_is_retried_and_the_new_token_is_redacted(
+    adapter: MatrixAdapter, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = [
+        nio.LoginError("<html>502 Bad Gateway</html>", None),
+        nio.LoginResponse(BOT, "DEVICE", "syt_fresh_from_login"),
+    ]
+
+    async def login(*args: Any, **kwargs: Any) -> Any:
+        return answers.pop(0)
+
+    monkeypatch.setattr(adapter.client, "login", login)
+    try:
+        await adapter._login()
+        assert waits == [1.0] and not answers
+        assert "syt_fresh_from_login" not in logsafe.redact("token syt_fresh_from_login")
+    finally:
+        logsafe.forget_secrets()
+
+
+async def test_the_sync_loop_survives_an_unexpected_error(
+    adapter: MatrixAdapter, waits: list[float], monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    steps: list[int] = []
+
+    async def step() -> None:
+        steps.append(len(steps))
+        if len(steps) == 1:
+            raise RuntimeError("database is locked")
+        adapter._stopping = True
+
+    monkeypatch.setattr(adapter, "_sync_step", step)
+    await adapter._sync_loop()
+    assert steps == [0, 1] and waits == [1.0]
+    assert any("sync step failed" in r.getMessage() for r in caplog.records)

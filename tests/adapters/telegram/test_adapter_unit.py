@@ -9,6 +9,7 @@ the fake ``getUpdates``, which waits without a timer); most tests hand updates s
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from telegram import Update
+from telegram.error import NetworkError, TimedOut
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram.adapter import ALLOWED_UPDATES
@@ -23,9 +25,10 @@ from bot.app import Application
 from bot.config import TelegramSection
 from bot.core.events import BotAdded, Event, IncomingMessage, MemberJoined
 from bot.core.i18n import Translator
+from bot.core.startup import EXIT_CONFIG, EXIT_UNAVAILABLE, StartupError
 from bot.core.throttle import RateLimit, SendLimits
 from storage.repositories import StateRepository
-from tests.adapters.telegram.fake_request import ANONYMOUS_ADMIN, FakeRequest, forbidden
+from tests.adapters.telegram.fake_request import ANONYMOUS_ADMIN, FakeRequest, bad_gateway, forbidden
 from tests.adapters.telegram.test_convert import (
     ANNA,
     BERND,
@@ -129,6 +132,78 @@ async def test_start_logs_in_and_long_polls_for_member_updates(make_adapter) -> 
     # Telegram sends chat_member updates only when they are asked for explicitly.
     assert poll.params["allowed_updates"] == ALLOWED_UPDATES and "chat_member" in ALLOWED_UPDATES
     assert poll.params["timeout"] == 25
+
+
+def unstarted(app: Application, **settings: Any) -> tuple[TelegramAdapter, FakeRequest, list[float]]:
+    """An adapter that is not started yet, its API transport and the waits of its start's backoff."""
+    api = FakeRequest()
+    config = TelegramSection(token=TOKEN, rate_limits=False, **settings)
+    adapter = TelegramAdapter(app, config, request=api, updates_request=FakeRequest())
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    adapter._sleep = sleep
+    return adapter, api, waits
+
+
+async def test_an_unreachable_bot_api_at_start_is_retried_with_backoff(app, caplog) -> None:
+    adapter, api, waits = unstarted(app)
+    api.queue("getMe", NetworkError("httpx.ConnectError: refused"), TimedOut(), bad_gateway())
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.telegram.adapter"):
+        await adapter.start()
+    try:
+        assert waits == [1.0, 2.0, 4.0]
+        assert len(api.calls_to("getMe")) == 4 and adapter.username == "kuemmerer_unit_bot"
+        retries = [r.getMessage() for r in caplog.records if "unreachable at start" in r.getMessage()]
+        assert [line.split("; ")[1] for line in retries] == [
+            "attempt 1, next in 1 s",
+            "attempt 2, next in 2 s",
+            "attempt 3, next in 4 s",
+        ]
+    finally:
+        await adapter.stop()
+
+
+async def test_the_start_gives_up_when_start_timeout_is_used_up(app) -> None:
+    adapter, api, waits = unstarted(app, start_timeout=10)
+    api.queue("getMe", *(NetworkError("httpx.ConnectError: refused") for _ in range(10)))
+    with pytest.raises(StartupError) as caught:
+        await adapter.start()
+    assert caught.value.status == EXIT_UNAVAILABLE
+    assert waits == [1.0, 2.0, 4.0, 3.0]  # the last wait is cut to what is left of the 10 s
+    assert "after 5 attempts" in str(caught.value) and "\n" not in str(caught.value)
+
+
+async def test_a_flood_wait_at_start_waits_as_told(app) -> None:
+    adapter, api, waits = unstarted(app)
+    api.queue_error("getMe", 429, "Too Many Requests: retry after 7", retry_after=7)
+    await adapter.start()
+    try:
+        assert waits == [7.0]
+    finally:
+        await adapter.stop()
+
+
+@pytest.mark.parametrize("status", [401, 404])
+async def test_a_rejected_token_ends_the_start_at_once(app, status) -> None:
+    adapter, api, waits = unstarted(app)
+    api.queue_error("getMe", status, "Unauthorized" if status == 401 else "Not Found")
+    with pytest.raises(StartupError) as caught:
+        await adapter.start()
+    assert caught.value.status == EXIT_CONFIG and waits == []
+    # PTB's own message quotes the token; the operator's line must not.
+    assert TOKEN not in str(caught.value) and "[telegram] token" in str(caught.value)
+
+
+async def test_an_outage_right_after_get_me_is_one_startup_error(app) -> None:
+    adapter, api, _ = unstarted(app)
+    api.raise_next("deleteWebhook", NetworkError("httpx.ConnectError: refused"))
+    with pytest.raises(StartupError) as caught:
+        await adapter.start()
+    assert caught.value.status == EXIT_UNAVAILABLE
+    assert api.shut_down  # the transports were released again
 
 
 async def test_stop_shuts_the_transports_down(make_adapter) -> None:
