@@ -119,6 +119,12 @@ class Translator:
         time = format_time(local, format="short", locale=self.language)
         return _datetime_pattern(self.language).replace("{0}", time).replace("{1}", self.date(local.date()))
 
+    def until(self, moment: datetime, now: datetime) -> str:
+        """How far ahead a moment is, in words: "in 1 Stunde", "in 2 Tagen" (Babel's CLDR data)."""
+        from babel.dates import format_timedelta
+
+        return format_timedelta(moment - now, add_direction=True, locale=self.language)
+
     def group_phrase(self, name: str) -> str:
         """How a text names the AG ``name`` where it would put "AG" before it.
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.handlers import ag, decisions, goals, help, hints, onboarding, roles, scheduling
+from bot.handlers import ag, decisions, goals, help, hints, meetings, onboarding, reminders, roles, scheduling
 
-FEATURES = (help, ag, goals, decisions, roles, onboarding, hints, scheduling)
+FEATURES = (help, ag, goals, decisions, roles, onboarding, hints, reminders, meetings, scheduling)
 """Feature modules in the order ``/hilfe`` lists them."""
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.core.addressing import chat_ref
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
-from bot.core.events import Button, ChatKind, ChatRef, Platform
+from bot.core.events import Button, Platform
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, bold, code
 from bot.core.router import Args, Router, as_number, normalise_name, parse_command
@@ -33,11 +34,6 @@ def chat_label(tr: Translator, chat: Chat) -> str:
     key = PLATFORM_KEYS.get(chat.platform)
     platform = tr.text(key) if key else chat.platform
     return f"{platform}: {chat.title or chat.external_id}"
-
-
-def chat_ref(chat: Chat) -> ChatRef:
-    """The address of a stored chat, for messages to chats other than the current one."""
-    return ChatRef(Platform(chat.platform), chat.external_id, ChatKind(chat.kind), chat.title)
 
 
 @router.on.on_bot_added

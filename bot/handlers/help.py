@@ -62,15 +62,20 @@ async def hilfe(ctx: Context, args: Args) -> None:
     elif ctx.group is None:
         markup.blank().extend(tr.lines("help.first_step"))
     markup.blank()
+    # One line per command, its subcommands by name: the whole list fits one message on every
+    # platform; /hilfe <Befehl> explains one in full.
     for command in root:
         if command.hidden:
             continue
-        for variant in _variants(command):
-            # A private chat lists what works there: reading the AG's register, not changing it.
-            if private and not variant.works_in_private():
-                continue
-            suffix = " 🔒" if variant.role is not None else ""
-            markup.bullet(code(usage_line(ctx, variant)), " – ", tr.text(f"{variant.key}.help"), suffix)
+        # A private chat lists what works there: reading the AG's register, not changing it.
+        variants = [v for v in _variants(command) if not private or v.works_in_private()]
+        if not variants:
+            continue
+        subs = [command_name(v, tr.language) for v in variants if v.parent is not None]
+        more = (" (" + tr.text("help.subcommands", names=", ".join(subs)) + ")",) if subs else ()
+        lock = (" 🔒",) if all(v.role is not None for v in variants) else ()
+        name = code("/" + command_name(command, tr.language))
+        markup.bullet(name, " – ", tr.text(f"{command.key}.summary"), *more, *lock)
     markup.blank().extend(tr.lines("help.footer"))
     ctx.reply(markup)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.addressing import private_chat
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
-from bot.core.events import Button, ChatKind, ChatRef, OutgoingMessage, Platform
+from bot.core.events import Button, ChatRef, OutgoingMessage
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, bold
 from bot.core.observers import Joined
 from bot.core.router import Args, Router, as_number, normalise_name
 from bot.handlers.format import coordination_names, decision_line, goal_line, person_name, quote_block
+from bot.jobs.meetings import meeting_line
 from bot.services import Services
 from bot.services.onboarding import Brief, Change
 from bot.services.text import shorten
@@ -24,11 +26,6 @@ START_PREFIX = "brief-"
 # Generous room below Telegram's 4,096 characters for HTML tags and the button.
 BRIEF_LIMIT = 3800
 MAX_NAMES = 10
-
-
-def private_chat(person: Person) -> ChatRef:
-    """The private chat of a person: on every platform it is addressed by the person's id."""
-    return ChatRef(Platform(person.platform), person.external_id, ChatKind.PRIVATE, person.display_name)
 
 
 def brief_markup(tr: Translator, brief: Brief, *, goals: int = 5, decisions: int = 6) -> Markup:
@@ -62,6 +59,13 @@ def _brief(tr: Translator, brief: Brief, goals: int, decisions: int) -> Markup:
     if brief.decision_count > len(shown):
         markup.line(tr.text("onboarding.more_decisions", others=brief.decision_count - len(shown)))
     markup.blank()
+    if brief.next_meeting is not None:
+        start = brief.next_meeting.start
+        markup.line(
+            bold(tr.text("onboarding.next_meeting")),
+            ": ",
+            *meeting_line(tr, brief.next_meeting.meeting, start),
+        )
     names = ", ".join(person_name(p) for p in brief.coordinators) or tr.text("ag.nobody")
     markup.line(bold(tr.text("role.koordination")), ": ", names)
     if brief.kuemmerer:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.events import ChatKind, ChatRef, OutgoingMessage, Platform
+from bot.core.addressing import privately
 from bot.core.i18n import Translator
 from bot.core.observers import Runtime, Unit
 from bot.core.router import Router
@@ -49,22 +49,5 @@ async def report_missed(unit: Unit, group_id: int | None, lines: list[str]) -> N
     markup = tr.markup("schedule.missed_title", len(lines), name=group.name)
     for line in lines:
         markup.bullet(line)
-    chats = await services.groups.repo.chats(group.id)
-    fallback = None
-    if chats:
-        chat = chats[0]
-        fallback = OutgoingMessage(
-            ChatRef(Platform(chat.platform), chat.external_id, ChatKind(chat.kind), chat.title), markup
-        )
     coordinators = await services.groups.people.coordinators(group.id)
-    messages = [
-        OutgoingMessage(
-            ChatRef(Platform(p.platform), p.external_id, ChatKind.PRIVATE, p.display_name),
-            markup,
-            fallback=fallback,
-        )
-        for p in coordinators
-    ]
-    if not messages and fallback is not None:
-        messages = [fallback]
-    await unit.enqueue(messages)
+    await unit.enqueue(privately(coordinators, markup, await services.groups.repo.chats(group.id)))

@@ -12,8 +12,10 @@ from bot.core.ports import Clock
 from bot.services.groups import GroupService
 from bot.services.hints import HintService
 from bot.services.linking import LinkService
+from bot.services.meetings import MeetingService
 from bot.services.onboarding import OnboardingService
 from bot.services.register import RegisterService
+from bot.services.reminders import ReminderService
 from bot.services.schedule import ScheduleService
 
 
@@ -45,14 +47,18 @@ class Services:
         self.onboarding = OnboardingService(session, clock)
         self.hints = HintService(session, clock)
         self.schedule = ScheduleService(session, clock)
+        self.reminders = ReminderService(session, clock, self.schedule)
+        self.meetings = MeetingService(session, clock, self.schedule)
 
 
 __all__ = [
     "GroupService",
     "HintService",
     "LinkService",
+    "MeetingService",
     "OnboardingService",
     "RegisterService",
+    "ReminderService",
     "ScheduleService",
     "Services",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import UserError
 from bot.core.ports import Clock
+from bot.services.meetings import MeetingService, Occurrence
 from bot.services.text import MAX_DESCRIPTION, clean
 from storage.models import (
     AuditEntry,
@@ -46,6 +47,7 @@ class Brief:
     decision_count: int
     coordinators: list[Person]
     kuemmerer: list[Person]
+    next_meeting: Occurrence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class OnboardingService:
             decision_count=total,
             coordinators=await self.people.coordinators(group.id),
             kuemmerer=await self.people.with_role(group.id, Role.KUEMMERER),
+            next_meeting=await MeetingService(self.session, self.clock).next_meeting(group),
         )
 
     @staticmethod

@@ -1,5 +1,6 @@
 """ORM models, one per module; importing this package registers all of them on ``Base``."""
 
+from storage.models.agenda_item import AgendaItem
 from storage.models.audit_entry import AuditEntry, RegisterChange
 from storage.models.base import Base
 from storage.models.chat import Chat
@@ -9,6 +10,8 @@ from storage.models.enums import DecisionStatus, GoalStatus, Role
 from storage.models.goal import Goal
 from storage.models.link_attempt import LinkAttempt
 from storage.models.link_code import LinkCode
+from storage.models.meeting import Meeting, MeetingStatus
+from storage.models.meeting_cancellation import MeetingCancellation
 from storage.models.membership import Membership
 from storage.models.outbox_message import REDACTED_PAYLOAD, OutboxMessage, OutboxStatus
 from storage.models.person import Person
@@ -20,6 +23,7 @@ from storage.models.scheduled_job import JobStatus, ScheduledJob
 from storage.models.working_group import WorkingGroup
 
 __all__ = [
+    "AgendaItem",
     "AuditEntry",
     "Base",
     "Chat",
@@ -31,6 +35,9 @@ __all__ = [
     "JobStatus",
     "LinkAttempt",
     "LinkCode",
+    "Meeting",
+    "MeetingCancellation",
+    "MeetingStatus",
     "Membership",
     "OutboxMessage",
     "OutboxStatus",

@@ -8,6 +8,7 @@ from storage.repositories.groups import GroupRepository
 from storage.repositories.hints import HintRepository
 from storage.repositories.jobs import JobRepository
 from storage.repositories.links import LinkRepository
+from storage.repositories.meetings import MeetingRepository
 from storage.repositories.outbox import OutboxRepository, StateRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.register import RegisterRepository
@@ -18,6 +19,7 @@ __all__ = [
     "HintRepository",
     "JobRepository",
     "LinkRepository",
+    "MeetingRepository",
     "OutboxRepository",
     "PeopleRepository",
     "RegisterRepository",

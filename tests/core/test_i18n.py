@@ -135,6 +135,8 @@ def dynamic_keys() -> set[str]:
     for command in all_commands():
         keys.add(f"{command.key}.usage")
         keys.add(f"{command.key}.help")
+        if command.parent is None and not command.hidden:
+            keys.add(f"{command.key}.summary")
     keys.update(f"role.{role.value}" for role in Role)
     keys.update(f"goal.status.{status.value}" for status in GoalStatus)
     keys.update(f"decision.status.{status.value}" for status in DecisionStatus)
@@ -440,3 +442,12 @@ def test_datetime_crosses_midnight_in_group_timezone():
     assert "01.01." in tr.datetime(moment)
     assert tr.today(moment) == date(2027, 1, 1)
     assert Translator("de", "UTC").today(moment) == date(2026, 12, 31)
+
+
+def test_every_listed_command_has_a_summary_for_the_help_overview():
+    from bot.handlers import build_router
+
+    for language in ("de", "en"):
+        keys = catalog_keys(language)
+        missing = [c.key for c in build_router() if not c.hidden and f"{c.key}.summary" not in keys]
+        assert not missing, (language, missing)

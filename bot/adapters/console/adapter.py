@@ -110,6 +110,7 @@ class ConsoleAdapter:
         self.log: list[_Logged] = []
         self._task: asyncio.Task[None] | None = None
         self.output_closed = False
+        self._travel_zone: ZoneInfo | None = None
         app.attach(self)
 
     # Adapter lifecycle -------------------------------------------------------------------------
@@ -208,7 +209,7 @@ class ConsoleAdapter:
             parts = rest.split()
             admin = len(parts) > 1 and parts[-1].lower() == "admin"
             name = " ".join(parts[:-1] if admin else parts)
-            self.user = UserRef(Platform.CONSOLE, name, name, name.replace(" ", "_"))
+            self.user = self._user(name)
             if admin:
                 self.admins.add(name)
             else:
@@ -219,7 +220,7 @@ class ConsoleAdapter:
             if self.chat.is_private:
                 self._error("Beitreten und Verlassen gibt es nur in Gruppenchats.")
                 return True
-            member = UserRef(Platform.CONSOLE, rest, rest, rest.replace(" ", "_"))
+            member = self._user(rest)
             ts = self.app.clock.now()
             event = (
                 MemberJoined(self.chat, (member,), ts)
@@ -267,8 +268,13 @@ class ConsoleAdapter:
         if target <= now:
             self._error(f"{_local(target, zone)} liegt nicht in der Zukunft (jetzt: {_local(now, zone)}).")
             return
-        fired = await self.app.component("scheduler").advance_to(target)
-        await self.app.drain()
+        # While time travels, each message says when it arrived.
+        self._travel_zone = zone
+        try:
+            fired = await self.app.component("scheduler").advance_to(target)
+            await self.app.drain()
+        finally:
+            self._travel_zone = None
         self._print(f"(i) Jetzt: {_local(clock.now(), zone)} ({zone.key}); {fired} fällig geworden.")
 
     async def _timezone(self) -> str:
@@ -301,9 +307,9 @@ class ConsoleAdapter:
         if explicit is not None:
             self.chat = self._chat(name, explicit)
             return
-        existing = self.chats.get(name)
+        existing = self.chats.get(name) or self.chats.get(f"privat:{name}")
         if existing is not None:
-            self.chat = existing
+            self.chat = self._chat(name, existing.kind)
             return
         self.chat = self._chat(name, ChatKind.GROUP)
         self._print(f"(i) Neuer Gruppenchat „{name}“. Einen privaten Chat öffnet :chat privat:{name}")
@@ -320,9 +326,16 @@ class ConsoleAdapter:
         bot = UserRef(Platform.CONSOLE, "kuemmerer-bot", BOT_NAME)
         number = self._remember(message.chat, bot, text)
         lines = text.split("\n")
-        self._print(f"[{self._chat_label(message.chat)} #{number}] {lines[0]}")
+        when = f" · {_local(self.app.clock.now(), self._travel_zone)}" if self._travel_zone else ""
+        self._print(f"[{self._chat_label(message.chat)} #{number}{when}] {lines[0]}")
         for line in lines[1:]:
             self._print(f"  {line}")
+        if message.attachment is not None:
+            attachment = message.attachment
+            self._print(f"  📎 {attachment.filename} ({attachment.mime_type}, {len(attachment.data)} Bytes)")
+        if message.poll is not None:
+            for i, option in enumerate(message.poll.options, 1):
+                self._print(f"  {i}. {option}")
         for row in message.buttons:
             self._print(
                 "  "
@@ -338,12 +351,25 @@ class ConsoleAdapter:
     # Helpers -----------------------------------------------------------------------------------
 
     def _chat(self, name: str, kind: ChatKind) -> ChatRef:
-        existing = self.chats.get(name)
-        if existing is not None and existing.kind is kind:
-            return existing
-        chat = ChatRef(Platform.CONSOLE, name if kind is ChatKind.GROUP else f"privat:{name}", kind, name)
-        self.chats[name] = chat
-        return chat
+        """The chat of that name and kind (a private chat is the one of the person ``name``).
+
+        As on Telegram, a person's private chat with the bot is addressed by the person's id, so
+        what the bot sends privately (a newcomer's brief) lands in the chat opened with
+        ``:chat privat:NAME``; opening it makes NAME the one who writes.
+        """
+        key = name if kind is ChatKind.GROUP else f"privat:{name}"
+        existing = self.chats.get(key)
+        if existing is None:
+            external = name if kind is ChatKind.GROUP else self._user(name).external_id
+            existing = ChatRef(Platform.CONSOLE, external, kind, name)
+            self.chats[key] = existing
+        if kind is ChatKind.PRIVATE:
+            self.user = self._user(name)
+        return existing
+
+    @staticmethod
+    def _user(name: str) -> UserRef:
+        return UserRef(Platform.CONSOLE, name, name, name.replace(" ", "_"))
 
     def _chat_label(self, chat: ChatRef) -> str:
         # Messages come back from the outbox without titles; the session knows the names.

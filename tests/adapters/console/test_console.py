@@ -89,7 +89,7 @@ async def test_directives(console, bot) -> None:
         "/ag thema Von der Admin gesetzt",
         ":join dora",
         ":reply 3 /beschluss",
-        ":chat privat private",
+        ":chat carla privat",
         "/ziele",
         ":chat gruppe",
         ":leave dora",
@@ -103,8 +103,8 @@ async def test_directives(console, bot) -> None:
     assert "gruppe #3 bernd> Hallo, ich bin neu" in text
     assert "Schwerpunktthema gesetzt: Von der Admin gesetzt" in text
     assert "Beschluss Nr. 1 festgehalten" in text
-    # Carla's private chat acts on her only AG: reading its goals works there.
-    assert "[privat #" in text and "noch keine aktiven Ziele" in text
+    # Carla's private chat (opening it makes her the writer) acts on her only AG.
+    assert "[privat:carla #" in text and "noch keine aktiven Ziele" in text
     assert "(!) Nachricht #99 gibt es nicht" in text
     assert "(!) Unbekannte oder unvollständige Anweisung :bogus" in text
     assert ":reply N TEXT" in text
@@ -202,3 +202,38 @@ async def test_closed_output_ends_the_session_instead_of_waiting_forever(app: Ap
     assert not await asyncio.wait_for(adapter.process("/hilfe"), timeout=5)
     assert adapter.output_closed
     assert not await adapter.process("/ag anlegen X")
+
+
+async def test_time_travel_fires_reminders_and_meeting_notices_in_order(console) -> None:
+    """The console story of issue 10: set things up, jump ahead with :zeit, see them fire."""
+    adapter, out = console
+    for line in [
+        "/ag anlegen AG Garten",
+        "/erinnerung morgen 18 Uhr: Gießplan aufhängen",
+        "/erinnerung jeden Dienstag 18 Uhr: Werkzeug zurückbringen",
+        "/treffen Mittwoch 19 Uhr: Gartentreffen | Gemeinschaftsgarten",
+        "/tagesordnung Kompost",
+        ":zeit",
+        ":zeit +5d",
+        ":zeit 2026-12-30 08:00",
+        ":zeit +2x",
+    ]:
+        assert await adapter.process(line)
+    text = out.getvalue()
+    # The clock starts on Saturday 21 Nov 2026, 10:00 in Berlin.
+    assert "(i) Jetzt: 21.11.2026, 10:00 (Europe/Berlin)" in text
+    fired = [line for line in text.splitlines() if "⏰" in line or "Gartentreffen" in line]
+    order = [
+        next(i for i, line in enumerate(fired) if "Gießplan aufhängen" in line),
+        next(i for i, line in enumerate(fired) if "Werkzeug zurückbringen" in line),
+    ]
+    assert order == sorted(order)
+    after = text.split("(i) Jetzt: 21.11.2026", 1)[1]
+    assert "Kompost" in after.split("🔔", 1)[1]  # the notice carries the agenda
+    # Each message that fell due says when it arrived.
+    assert "[gruppe #11 · 22.11.2026, 18:00] ⏰ Erinnerung: Gießplan aufhängen" in text
+    assert "(i) Jetzt: 26.11.2026, 10:00" in text
+    assert "(i) Jetzt: 30.12.2026, 08:00" in text
+    assert "(!) „+2x“ verstehe ich nicht als Zeitsprung." in text
+    # Weekly: Tuesdays 24 Nov, 1, 8, 15, 22 and 29 Dec fired, each once.
+    assert sum("Werkzeug zurückbringen" in line and "⏰" in line for line in text.splitlines()) == 6

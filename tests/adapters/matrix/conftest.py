@@ -18,7 +18,7 @@ import pytest
 from bot.adapters.matrix import MatrixAdapter
 from bot.app import Application
 from bot.config import MatrixSection
-from bot.core.ports import SystemClock
+from bot.core.ports import Clock, SystemClock
 from storage import Database
 from tests.fakes.synapse import SynapseServer, synapse_server  # noqa: F401  (fixture)
 
@@ -174,7 +174,9 @@ async def matrix_bot(
     registered = {id(synapse_server)}
     running: list[RunningBot] = []
 
-    async def make(server: SynapseServer | None = None, **settings: Any) -> RunningBot:
+    async def make(
+        server: SynapseServer | None = None, *, clock: Clock | None = None, **settings: Any
+    ) -> RunningBot:
         target = server or synapse_server
         if id(target) not in registered:
             await target.aregister_user(localpart, password)
@@ -187,7 +189,7 @@ async def matrix_bot(
             store_path=str(tmp_path / "bot-crypto-store"),
             **settings,
         )
-        app = Application(database, clock=SystemClock())
+        app = Application(database, clock=clock or SystemClock())
         await app.start()
         adapter = MatrixAdapter(app, config)
         await adapter.start()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import nio
 from sqlalchemy import select
 
+from bot.core.ports import TravelClock
 from storage.models import Decision, Membership, Person, Role
 from tests.adapters.matrix.conftest import stop, until
 
@@ -282,3 +285,19 @@ async def test_encrypted_room_with_the_e2e_extra(matrix_bot, synapse_server, tmp
         assert not any("verschlüsselt" in n.body for n in anna.notices(room))
     finally:
         await client.close()
+
+
+async def test_a_reminder_is_set_and_fires_in_the_room(matrix_bot, people) -> None:
+    """Issue 10 on a real Synapse: a recurring German reminder, confirmed and fired at its time."""
+    clock = TravelClock()
+    bot = await matrix_bot(clock=clock)
+    anna = await people("anna")
+    room = await anna.create_room(bot.user_id)
+    await anna.wait_joined(room, bot.user_id)
+    await anna.command(room, "!ag anlegen AG Garten")
+    confirmed = await anna.command(room, "!erinnerung täglich 9 Uhr: Tomaten gießen")
+    assert "Tomaten gießen" in confirmed and "täglich" in confirmed
+    before = len(anna.notices(room))
+    await bot.app.component("scheduler").advance_to(clock.now() + timedelta(days=1, minutes=1))
+    bodies = await anna.wait_for_notices(room, before + 1)
+    assert "Tomaten gießen" in bodies[before] and "⏰" in bodies[before]

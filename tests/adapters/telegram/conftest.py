@@ -12,7 +12,7 @@ from telegram import Update
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Application
 from bot.config import TelegramSection
-from bot.core.ports import SystemClock
+from bot.core.ports import Clock, SystemClock
 from bot.services.outbox import Outbox
 from storage import Database
 from tests.fakes.telegram_api import FakeTelegramServer
@@ -64,9 +64,9 @@ async def make_bot(
     """Factory for a started bot on the fake server; every bot is stopped after the test."""
     started: list[Running] = []
 
-    async def make(*, real_sleep: bool = False, **settings: object) -> Running:
+    async def make(*, real_sleep: bool = False, clock: Clock | None = None, **settings: object) -> Running:
         sleep = RecordingSleep()
-        clock = SystemClock()
+        clock = clock or SystemClock()
         outbox = Outbox(database, clock) if real_sleep else Outbox(database, clock, sleep=sleep)
         app = Application(database, clock=clock, outbox=outbox)
         await app.start()

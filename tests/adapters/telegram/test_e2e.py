@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from bot.core.ports import TravelClock
 from storage.models import Decision, Membership, OutboxMessage, OutboxStatus, Person, Role
 from tests.adapters.telegram.conftest import ADMIN, GROUP, MEMBER, NEWCOMER, OTHER_GROUP, stop
 from tests.fakes.telegram_api import FakeTelegramServer
@@ -166,3 +169,20 @@ async def test_outbox_rows_are_marked_sent(server, make_bot, outbox_rows) -> Non
     await bot.app.outbox.drain()
     [row] = await outbox_rows()
     assert row.status is OutboxStatus.SENT and row.external_id is not None
+
+
+async def test_a_reminder_is_set_and_fires_in_the_group(server, make_bot) -> None:
+    """Issue 10 over HTTP: a German reminder confirmed with its time, fired when time has come."""
+    clock = TravelClock()
+    running = await make_bot(clock=clock)
+    await say(server, GROUP, ADMIN, "/ag anlegen AG Bildung")
+    [confirmed] = await say(server, GROUP, MEMBER, "/erinnerung in 2 Stunden: Protokoll rumschicken")
+    assert "Erinnerung Nr. 1" in confirmed and "Protokoll rumschicken" in confirmed
+    before = len(server.sent_messages(GROUP))
+    await running.app.component("scheduler").advance_to(clock.now() + timedelta(hours=2, minutes=1))
+    messages = await server.wait_for_messages(GROUP, before + 1, timeout=10)
+    fired = messages[before].get("text") or ""
+    assert "Protokoll rumschicken" in fired and "⏰" in fired
+    # Fired once: listing shows nothing pending any more.
+    [listing] = await say(server, GROUP, MEMBER, "/erinnerungen")
+    assert "Protokoll rumschicken" not in listing
