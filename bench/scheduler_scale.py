@@ -10,16 +10,17 @@ Prints, against the targets of issue 10 (point 8):
   components: the scheduler's catch-up ``run_due`` and its timer, the reopen guard's worker), then
   the command through ``Application.handle``. The platform adapter is replaced by a stub messenger
   (no platform library is imported or connected). Also the steps (imports, start, resume, command)
-  and, for each, the resident memory (≤ 300 MB): ``VmRSS`` once ready and once the guard's model
-  is loaded, and the peak (``ru_maxrss``). The guard runs on the ``lexical`` embedder; the start-up
-  with the model ``kuemmerer run`` picks by default (``auto``: USE when installed) is measured for
-  the large set as well.
+  and the resident memory (≤ 300 MB): ``VmRSS`` once ready and once settled (the guard's model
+  loaded and a second more for other warm-ups in threads), and the peak (``VmHWM``). The guard runs
+  on the ``lexical`` embedder; the start-up with the model ``kuemmerer run`` picks by default
+  (``auto``: USE when installed) is measured for the large set as well.
 * **lateness** (p99 ≤ 1 s): ``--due`` extra reminders (one per AG) due within one minute of a
-  running bot (real clock, APScheduler timer), the other reminders pending: once spread evenly
-  over 60 s, then all due in the same instant. Sending is stubbed (the messenger records the time
-  and returns). For each reminder: when its job ran (``scheduled_jobs.fired_at``), when its message
-  was committed (the outbox's ``submit`` right after the commit) and when it reached the messenger,
-  each minus its due time.
+  running bot (real clock, APScheduler timer), the other reminders pending: spread evenly over
+  ``--window`` seconds (60), then, two seconds after, all due in the same instant (reminders are
+  set to whole minutes, so this is what "1,000 at 18:00" looks like). Sending is stubbed (the
+  messenger records the time and returns). For each reminder: when its job ran
+  (``scheduled_jobs.fired_at``), when its message was committed (the outbox's ``submit``, right
+  after the commit) and when it reached the messenger, each minus its due time.
 * the same start-up figures for ``--small`` reminders (10,000), for comparison with the peer's
   restart (1.25 s, 83 MB).
 
@@ -31,7 +32,7 @@ leaves it. Every measurement runs ``--runs`` times in a fresh process; the figur
 
 Usage: .venv/bin/python bench/scheduler_scale.py [--reminders 100000] [--groups 1000] [--due 1000]
            [--small 10000] [--pg postgresql://postgres@127.0.0.1:5432/bench_sched] [--skip-pg]
-           [--runs 3] [--no-model] [--profile DIR]
+           [--runs 3] [--window 60] [--no-model] [--no-lateness] [--profile DIR] [--child-log FILE]
 (≈ 8–10 minutes with PostgreSQL, mostly the minute of due reminders per lateness run.)
 The PostgreSQL database must exist; its public schema is dropped and recreated.
 """
@@ -41,15 +42,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/bench_sched"
+SETTLE_S = 1.0
 TARGET_READY_S = 10.0
 TARGET_RSS_MB = 300.0
 TARGET_LATE_P99_S = 1.0
@@ -70,6 +71,7 @@ MEMBERS = 5  # people per AG; the first one is its koordination
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 TOKEN = re.compile(r"ref-(\d+)")
 RESULT = "RESULT "
+CHILD_LOG: str | None = None  # --child-log: the bot's processes' stderr, in full
 
 
 def chat_id(group: int) -> str:
@@ -85,19 +87,23 @@ def person_external(pid: int) -> str:
 
 
 def rss_mb() -> tuple[float, float]:
-    """Current (``VmRSS``) and peak (``ru_maxrss``) resident memory of this process, in MB."""
-    current = 0.0
+    """Current (``VmRSS``) and peak (``VmHWM``) resident memory of this process, in MB.
+
+    Not ``ru_maxrss``: Linux carries it over ``exec`` from the parent (this script, holding the
+    rows it wrote), so a child would report the parent's peak.
+    """
+    figures = {}
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
-    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                figures[line[:5]] = int(line.split()[1]) / 1024
+    return figures["VmRSS"], figures["VmHWM"]
 
 
 def pct(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100)[q - 1]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -417,14 +423,20 @@ class StubMessenger:
 
         at = time.time()
         self.sent.append((at, message))
-        token = TOKEN.search(message.markup.plain())
-        if message.chat.external_id == chat_id(1) and token is None:
-            self.answered.set()  # the answer to the command (nothing else goes there)
-        if self.expect and token is not None:
+        if not self.answered.is_set() and message.chat.external_id == chat_id(1):
+            self.answered.set()  # the answer to the command: the first message to that chat
+        elif self.expect and TOKEN.search(message.markup.plain()):
             self.tokens += 1
             if self.tokens >= self.expect:
                 self.all_sent.set()
         return SentMessage(message.chat, str(len(self.sent)))
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    """Poll ``condition`` for at most ``timeout`` seconds (internal state, no event to wait for)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
 
 
 async def child(args: argparse.Namespace) -> dict[str, Any]:
@@ -475,21 +487,23 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"marks": marks, "answer": answer.markup.plain().splitlines()[0]}
     result["rss_ready"], _ = rss_mb()
     watcher = app.component("reopen")
-    deadline = time.monotonic() + 120
-    while not watcher._warm and time.monotonic() < deadline:  # internal, read for the figure only
-        await asyncio.sleep(0.05)
+    await wait_until(lambda: watcher._warm, 120)  # internal, read for the figure only
     result["model_s"] = time.time() - spawned
-    result["rss_model"], _ = rss_mb()
+    await asyncio.sleep(SETTLE_S)  # other warm-ups in threads (the polls' charts) finish too
+    result["rss_settled"], _ = rss_mb()
     if args.expect:
         await asyncio.wait_for(messenger.all_sent.wait(), args.timeout)
         await app.drain()
         result["sent"] = {
             int(found.group(1)): at
             for at, message in messenger.sent
-            if (found := TOKEN.search(message.markup.plain()))
+            if message is not answer and (found := TOKEN.search(message.markup.plain()))
         }
         result["committed"] = committed
-        result["fired"] = app.component("scheduler").fired
+        scheduler = app.component("scheduler")
+        result["fired"] = scheduler.fired
+        # Let the timer re-arm after the last run: stopping cancels a wake-up in progress.
+        await wait_until(lambda: scheduler.armed_for is None or scheduler.armed_for > datetime.now(UTC), 10)
         result["rss_end"], _ = rss_mb()
     _, result["rss_peak"] = rss_mb()
     await app.stop()
@@ -522,11 +536,13 @@ def spawn(
     command += ["--embedder", embedder, "--expect", str(expect), "--timeout", str(timeout)]
     if profile:
         command += ["--profile", profile]
-    env = dict(os.environ, KUEMMERER_BENCH_CHILD="1")
     spawned = time.time()
     process = subprocess.run(
-        [*command, "--spawned", repr(spawned)], capture_output=True, text=True, env=env, timeout=900
+        [*command, "--spawned", repr(spawned)], capture_output=True, text=True, timeout=900
     )
+    if CHILD_LOG:
+        with open(CHILD_LOG, "a") as log:
+            log.write(process.stderr)
     lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT)]
     if process.returncode != 0 or not lines:
         sys.stderr.write(process.stderr[-5000:])
@@ -569,7 +585,7 @@ def startup(
             "ready": marks["ready"],
             "rss_ready": result["rss_ready"],
             "model_s": result["model_s"],
-            "rss_model": result["rss_model"],
+            "rss_settled": result["rss_settled"],
             "rss_peak": result["rss_peak"],
         }
         for key, value in values.items():
@@ -577,8 +593,8 @@ def startup(
         print(
             f"  {label} run {run + 1}: ready {values['ready']:.2f} s (imports {values['imports']:.2f}, "
             f"start {values['start']:.2f}, resume {values['resume']:.2f}, command {values['command']:.3f})"
-            f", RSS {values['rss_ready']:.0f} MB, model loaded at {values['model_s']:.1f} s "
-            f"(RSS {values['rss_model']:.0f} MB), peak {values['rss_peak']:.0f} MB"
+            f", RSS {values['rss_ready']:.0f} MB, model loaded at {values['model_s']:.1f} s, "
+            f"RSS settled {values['rss_settled']:.0f} MB, peak {values['rss_peak']:.0f} MB"
             f" – answer: {result['answer'][:60]!r}",
             flush=True,
         )
@@ -608,7 +624,10 @@ def lateness(
         sent = {int(k): v for k, v in result["sent"].items()}
         committed = {int(k): v for k, v in result["committed"].items()}
         figures: dict[str, float] = {"ready": result["marks"]["ready"], "rss_end": result["rss_end"]}
-        for variant, ids in (("spread", range(low, low + pop.groups)), ("burst", range(low + pop.groups, high + 1))):
+        for variant, ids in (
+            ("spread", range(low, low + pop.groups)),
+            ("burst", range(low + pop.groups, high + 1)),
+        ):
             for stage, times in (("run", fired), ("commit", committed), ("sent", sent)):
                 late = [times[i] - due[i] for i in ids if i in times]
                 figures[f"{variant}_{stage}_n"] = len(late)
@@ -618,7 +637,7 @@ def lateness(
         for key, value in figures.items():
             per_run.setdefault(key, []).append(value)
         print(
-            f"  {label} run {run + 1}: ready at {figures['ready']:.1f} s, first due at {lead:.1f} s;"
+            f"  {label} run {run + 1}: ready at {figures['ready']:.1f} s, first due ≈ {lead:.1f} s;"
             f" spread: sent p50 {figures['spread_sent_p50'] * 1000:.0f} ms p99"
             f" {figures['spread_sent_p99'] * 1000:.0f} ms max {figures['spread_sent_max'] * 1000:.0f} ms;"
             f" same instant: sent p50 {figures['burst_sent_p50'] * 1000:.0f} ms p99"
@@ -660,10 +679,10 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
             "    imports / start / resume / command",
             [f"{x['imports']:.2f}/{x['start']:.2f}/{x['resume']:.2f}/{x['command']:.2f}" for x in s],
         )
-        rss = [max(x["rss_model"], x["rss_peak"]) for x in s]
+        rss = [max(x["rss_settled"], x["rss_peak"]) for x in s]
         row(
-            "  RSS ready / peak",
-            [f"{x['rss_ready']:.0f} / {x['rss_peak']:.0f} MB" for x in s],
+            "  RSS ready / settled / peak",
+            [f"{x['rss_ready']:.0f}/{x['rss_settled']:.0f}/{x['rss_peak']:.0f} MB" for x in s],
             f"≤ {TARGET_RSS_MB:g} MB: {verdict(all(r <= TARGET_RSS_MB for r in rss))}"
             + (f"   peer {PEER_RSS_MB:g} MB" if size == "small" else ""),
         )
@@ -677,14 +696,15 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
         )
         row("  model loaded at", [f"{x['model_s']:.1f} s" for x in s])
         row(
-            "  RSS ready / model loaded / peak",
-            [f"{x['rss_ready']:.0f}/{x['rss_model']:.0f}/{x['rss_peak']:.0f} MB" for x in s],
+            "  RSS ready / settled / peak",
+            [f"{x['rss_ready']:.0f}/{x['rss_settled']:.0f}/{x['rss_peak']:.0f} MB" for x in s],
             f"≤ {TARGET_RSS_MB:g} MB: "
-            + verdict(all(max(x["rss_model"], x["rss_peak"]) <= TARGET_RSS_MB for x in s)),
+            + verdict(all(max(x["rss_settled"], x["rss_peak"]) <= TARGET_RSS_MB for x in s)),
         )
     if all("late" in r for r in results.values()):
         s = [results[n]["late"] for n in names]
-        for variant, title in (("spread", "spread over 60 s"), ("burst", "all due in the same instant")):
+        spread = f"spread over {args.window:g} s"
+        for variant, title in (("spread", spread), ("burst", "all due in the same instant")):
             row(f"lateness, {args.due:,} due, {title}", [""] * len(names))
             for stage, what in (("run", "job ran"), ("commit", "committed"), ("sent", "at the messenger")):
                 target = ""
@@ -701,6 +721,11 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
                     target,
                 )
             row("  delivered", [f"{x[f'{variant}_sent_n']:.0f} of {args.due}" for x in s])
+        # All due at once: the last commit over the count is what one reminder costs the bot.
+        row(
+            "  work per reminder (last commit / n)",
+            [f"{x['burst_commit_max'] / args.due * 1000:.2f} ms" for x in s],
+        )
 
 
 def main() -> None:
@@ -716,6 +741,7 @@ def main() -> None:
     parser.add_argument("--no-model", action="store_true", help="skip the start-up with the guard model")
     parser.add_argument("--no-lateness", action="store_true")
     parser.add_argument("--profile", metavar="DIR", help="cProfile the bot's processes; stats go to DIR")
+    parser.add_argument("--child-log", metavar="FILE", help="append the bot's processes' stderr to FILE")
     # The bot's process:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -730,6 +756,8 @@ def main() -> None:
     if args.child:
         run_child(args)
         return
+    global CHILD_LOG
+    CHILD_LOG = args.child_log
     if args.due != args.groups:
         parser.error("--due must equal --groups (one due reminder per AG)")
     if args.profile:
@@ -748,10 +776,15 @@ def main() -> None:
             sizes = [("small", args.small)] if 0 < args.small < args.reminders else []
             for size, count in [*sizes, ("large", args.reminders)]:
                 seconds = asyncio.run(populate(pop, count))
-                print(f"{name}: {count:,} reminders in {args.groups:,} AGs written in {seconds:.1f} s", flush=True)
+                print(
+                    f"{name}: {count:,} reminders in {args.groups:,} AGs written in {seconds:.1f} s",
+                    flush=True,
+                )
                 figures[size] = startup(url, args.runs, "lexical", f"{name} {count:,}", notes, args.profile)
             if not args.no_model:
-                figures["model"] = startup(url, args.runs, "auto", f"{name} {count:,} auto", notes, args.profile)
+                figures["model"] = startup(
+                    url, args.runs, "auto", f"{name} {count:,} auto", notes, args.profile
+                )
             if not args.no_lateness:
                 lead = figures["large"]["ready"] + 3.0
                 figures["late"] = lateness(pop, args.runs, lead, args.window, name, notes, args.profile)

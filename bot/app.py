@@ -36,7 +36,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import Translator
 from bot.core.logsafe import describe_event
-from bot.core.observers import Component, Joined, take_signals
+from bot.core.observers import Component, Joined, sent_hook, take_signals
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.router import Invocation, Router, parse_command
 from bot.core.sanitize import clean_event
@@ -112,6 +112,7 @@ class Application:
         self.router = router or build_router()
         self.observers = self.router.on
         self.outbox = outbox or Outbox(database, self.clock)
+        self.outbox.on_sent = sent_hook(self)
         self._bot_names: dict[Platform, frozenset[str]] = {}
         # (platform, chat, person) of plain messages recently registered in an AG, with when and
         # the AG: a further plain message within LAST_SEEN_RESOLUTION has nothing to read or

@@ -45,7 +45,10 @@ class RecordingMessenger:
         if self.fail:
             raise ConnectionError("messenger down")
         self.sent.append(message)
-        return SentMessage(message.chat, str(len(self.sent)))
+        # A native poll gets an id of its own, as on Telegram (Matrix uses the event id), so the
+        # polls feature's sent observer can map answers to it.
+        poll_id = f"native-{len(self.sent)}" if message.poll is not None else None
+        return SentMessage(message.chat, str(len(self.sent)), poll_id)
 
 
 class BotHarness:

@@ -102,6 +102,8 @@ def encode_message(message: OutgoingMessage) -> dict[str, Any]:
             "multiple": p.allows_multiple,
             "anonymous": p.anonymous,
         }
+    if message.close_poll:
+        data["close_poll"] = message.close_poll
     if message.fallback:
         data["fallback"] = {"chat": encode_chat(message.fallback.chat), **encode_message(message.fallback)}
     return data
@@ -132,4 +134,5 @@ def decode_message(chat: ChatRef, data: dict[str, Any]) -> OutgoingMessage:
         attachment=attachment,
         poll=poll,
         fallback=fallback,
+        close_poll=data.get("close_poll"),
     )

@@ -229,6 +229,15 @@ class OutgoingMessage:
     secret: bool = False
     """The content carries a secret (a link code): the outbox keeps it only until the message
     was delivered or given up, then stores a redacted payload instead."""
+    tag: str | None = None
+    """What the message is, for the feature that sent it (``"poll:12"``): stored on the outbox
+    row, and after a successful send the observer registered for its prefix
+    (``router.on.on_sent("poll")``) gets the :class:`SentMessage` (the platform's message and
+    poll ids are known only then)."""
+    close_poll: str | None = None
+    """Instead of sending content, end the native poll with this platform message id (Telegram
+    stopPoll, a Matrix poll end event whose fallback text is ``markup``); durable and retried
+    like any message."""
 
     def split_text(self, limit: int, measure: Callable[[Markup], int]) -> list[OutgoingMessage]:
         """Parts of a text message within ``limit`` as ``measure`` counts it.

@@ -2,11 +2,11 @@
 
 Commands reach a feature through the :class:`~bot.core.router.Router`; everything else — people
 joining and leaving, plain messages in a group or a private chat, answers to native polls, the
-bot being added somewhere, changes committed to the database, long-running components — reaches
-it through the observers a feature registers on its router (``router.on``), like aiogram's
-per-router observers. The application resolves chat, person, AG and role once per event, opens
-the transaction and calls the registered handlers in registration order; it has no branch per
-feature.
+bot being added somewhere, changes committed to the database, due jobs, the delivery of its
+tagged messages, long-running components — reaches it through the observers a feature registers
+on its router (``router.on``), like aiogram's per-router observers. The application resolves
+chat, person, AG and role once per event, opens the transaction and calls the registered
+handlers in registration order; it has no branch per feature.
 
 Handlers that get a :class:`~bot.core.context.Context` run inside the event's transaction: what
 they write and send commits together. Handlers that get the :class:`Runtime` run outside any
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.core.events import IncomingMessage, OutgoingMessage
+from bot.core.events import IncomingMessage, OutgoingMessage, SentMessage
 from bot.core.ports import Clock
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ WatchHandler = Callable[[Runtime, IncomingMessage, int], None]
 CommittedHandler = Callable[[Runtime, list[Any]], None]
 ComponentFactory = Callable[[Runtime], Component]
 JobFunction = Callable[[Any], Awaitable[None]]
+SentHandler = Callable[[Unit, str, SentMessage], Awaitable[None]]
 
 
 @dataclass
@@ -116,6 +117,7 @@ class Observers:
     committed: list[CommittedHandler] = field(default_factory=list)
     components: dict[str, ComponentFactory] = field(default_factory=dict)
     jobs: dict[str, JobFunction] = field(default_factory=dict)
+    sent: dict[str, SentHandler] = field(default_factory=dict)
 
     def on_joined(self, handler: JoinHandler) -> JoinHandler:
         """People joined a group chat of an AG (their memberships are stored already)."""
@@ -201,6 +203,23 @@ class Observers:
 
         return decorate
 
+    def on_sent(self, prefix: str) -> Callable[[SentHandler], SentHandler]:
+        """Register what runs after a message tagged ``<prefix>:…`` was delivered (decorator).
+
+        The handler gets a fresh transaction (``handler(unit, tag, sent)``) with the platform's
+        ids of the delivered message; a message split into parts reports each part. It runs
+        after the outbox recorded the delivery; delivery is at least once, so a handler may see
+        the same message twice after a crash and must tolerate that.
+        """
+
+        def decorate(handler: SentHandler) -> SentHandler:
+            if prefix in self.sent:
+                raise ValueError(f"sent handler {prefix} registered twice")
+            self.sent[prefix] = handler
+            return handler
+
+        return decorate
+
     def include(self, other: Observers) -> None:
         """Take over another router's observers (after this one's)."""
         self.joined += other.joined
@@ -216,6 +235,22 @@ class Observers:
             self.component(name)(factory)
         for kind, function in other.jobs.items():
             self.job(kind)(function)
+        for prefix, handler in other.sent.items():
+            self.on_sent(prefix)(handler)
+
+
+def sent_hook(runtime: Runtime) -> Callable[[str, SentMessage], Awaitable[None]]:
+    """What the outbox calls after delivering a tagged message: the ``on_sent`` handler of the
+    tag's prefix, in a transaction of its own (messages it enqueues go out after its commit)."""
+
+    async def deliver(tag: str, sent: SentMessage) -> None:
+        handler = runtime.observers.sent.get(tag.split(":", 1)[0])
+        if handler is None:
+            return
+        async with runtime.unit() as unit:
+            await handler(unit, tag, sent)
+
+    return deliver
 
 
 SIGNALS = "kuemmerer.signals"

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from bot.handlers import ag, decisions, goals, help, hints, meetings, onboarding, reminders, roles, scheduling
+from bot.handlers import (
+    ag,
+    decisions,
+    goals,
+    help,
+    hints,
+    meetings,
+    onboarding,
+    polls,
+    reminders,
+    roles,
+    scheduling,
+)
 
-FEATURES = (help, ag, goals, decisions, roles, onboarding, hints, reminders, meetings, scheduling)
+FEATURES = (help, ag, goals, decisions, roles, onboarding, hints, reminders, meetings, polls, scheduling)
 """Feature modules in the order ``/hilfe`` lists them."""
 
 

@@ -175,6 +175,28 @@ async def timezone(ctx: Context, args: Args) -> None:
     ctx.say("ag.timezone_set", timezone=group.timezone, now=ctx.tr.datetime(ctx.clock.now()))
 
 
+POLLS_OPEN = frozenset({"offen", "open", "alle", "all", "mitglieder", "members"})
+POLLS_KOORDINATION = frozenset({"koordination", "coordination", "coordinators"})
+
+
+@router.subcommand("ag", "abstimmungen", aliases=("polls",), private=True)
+async def polls_setting(ctx: Context, args: Args) -> None:
+    """``/ag abstimmungen offen|koordination`` (koordination): who may start polls; without a
+    word, show it."""
+    group = ctx.require_group()
+    word = normalise_name(args.text.strip())
+    if not word:
+        ctx.say("ag.polls_state_open" if group.polls_open else "ag.polls_state_koordination")
+        return
+    ctx.require_group_chat()
+    ctx.require_role(Role.KOORDINATION)
+    if word not in POLLS_OPEN | POLLS_KOORDINATION:
+        raise UsageError("ag.polls_unknown", given=args.text.strip())
+    open_ = word in POLLS_OPEN
+    await ctx.services.polls.set_open(group, open_, ctx.person)
+    ctx.say("ag.polls_set_open" if open_ else "ag.polls_set_koordination")
+
+
 @router.subcommand("ag", "verknuepfen", aliases=("link",), needs_group=False, group_only=True)
 async def link(ctx: Context, args: Args) -> None:
     """Link chats into one AG, also across platforms.

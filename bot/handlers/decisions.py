@@ -11,6 +11,7 @@ from bot.core.markup import Markup, bold, italic
 from bot.core.router import Args, Router, as_number
 from bot.core.sanitize import echo
 from bot.handlers.format import decision_line, quote_block
+from bot.jobs.poll_format import count_lines, turnout_text
 from bot.services.register import SearchQuery
 from storage.models import DecisionStatus, Role
 
@@ -60,6 +61,12 @@ async def _show(ctx: Context, number: int) -> None:
     markup.extend(quote_block(decision.text))
     if history.tags:
         markup.line(tr.text("decision.tags_label"), ": ", " ".join("#" + t for t in history.tags))
+    found = await ctx.services.polls.result_of(decision.poll_id) if decision.poll_id is not None else None
+    if found is not None:
+        # A decision taken by a poll shows how the AG voted.
+        poll, tally = found
+        markup.blank().line(tr.text("decision.from_poll", number=poll.number))
+        count_lines(tr, markup, poll, tally).line(turnout_text(tr, tally))
     if decision.status is DecisionStatus.REVOKED:
         markup.blank().extend(
             tr.lines(

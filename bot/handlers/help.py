@@ -7,6 +7,8 @@ from bot.core.errors import UserError, command_name
 from bot.core.markup import code
 from bot.core.router import Args, Command, Router
 from bot.handlers.onboarding import START_PREFIX, onboarding
+from bot.handlers.polls import open_ballot
+from bot.jobs.poll_format import START_PREFIX as POLL_PREFIX
 
 router = Router()
 
@@ -82,9 +84,14 @@ async def hilfe(ctx: Context, args: Args) -> None:
 
 @router.command("start", needs_group=False, hidden=True)
 async def start(ctx: Context, args: Args) -> None:
-    """Greeting for a private chat; ``/start brief-<AG>`` (a deep link) sends that AG's brief."""
+    """Greeting for a private chat; ``/start brief-<AG>`` (a deep link) sends that AG's brief,
+    ``/start poll-<id>`` the secret ballot of a poll."""
     payload = args.text.strip()
     if payload.startswith(START_PREFIX) and payload[len(START_PREFIX) :].isdigit():
         await onboarding(ctx, Args(payload[len(START_PREFIX) :]))
+        return
+    poll_id = payload[len(POLL_PREFIX) :] if payload.startswith(POLL_PREFIX) else ""
+    if poll_id.isascii() and poll_id.isdigit() and len(poll_id) <= 9:
+        await open_ballot(ctx, int(poll_id))
         return
     ctx.reply(ctx.tr.markup("start.welcome"))

@@ -12,6 +12,7 @@ from bot.core.markup import Markup
 from bot.core.observers import Runtime
 from bot.core.router import Args, Router, as_number
 from bot.handlers.format import coordination_names, quote_block
+from bot.jobs.poll_format import reopen_command
 from bot.services.embeddings import load_embedder
 from bot.services.hints import MAX_COOLDOWN_DAYS, sensitivity_of
 from bot.services.reopen import Hint, ReopenGuard, Sensitivity, SettledItem
@@ -45,15 +46,30 @@ def hint_message(
     hint_id: int,
     reply_to: str | None,
     coordinators: Sequence[Person] = (),
+    *,
+    polls_open: bool = False,
 ) -> OutgoingMessage:
-    """The guard's reply: which item, since when it is settled, and how to reopen it properly
-    (through the koordination, named if ``coordinators`` are given)."""
+    """The guard's reply: which item, since when it is settled, and how to reopen it properly:
+    a poll about it, with the command filled in and as a button. Only the koordination (named
+    if ``coordinators`` are given) starts polls unless the AG opened them to every member
+    (``polls_open``), so the text and the button say who it is for."""
     settled = tr.date(item.date) if item.date is not None else "–"
     key = "hints.hint_decision" if item.kind == "decision" else "hints.hint_goal"
     markup = tr.markup(key, item=item_label(tr, item.kind, item.number), date=settled)
     markup.extend(quote_block(shorten(item.text, HINT_PREVIEW)))
-    markup.extend(tr.lines("hints.how_to_reopen", names=coordination_names(coordinators)))
-    buttons = [[Button(tr.text("hints.wrong_button"), command=f"/hinweis falsch {hint_id}")]]
+    command = reopen_command(tr, item.kind, item.number)
+    if polls_open:
+        markup.extend(tr.lines("hints.how_to_reopen_open", command=command))
+        label = tr.text("hints.poll_button")
+    else:
+        markup.extend(
+            tr.lines("hints.how_to_reopen", names=coordination_names(coordinators), command=command)
+        )
+        label = tr.text("hints.poll_button_koordination")
+    buttons = [
+        [Button(tr.text("hints.wrong_button"), command=f"/hinweis falsch {hint_id}")],
+        [Button(label, command=command)],
+    ]
     return OutgoingMessage(chat, markup, reply_to=reply_to, buttons=buttons)
 
 
@@ -121,7 +137,9 @@ async def deliver_hint(runtime: Runtime, candidate: Candidate, hint: Hint) -> No
         )
         tr = Translator(group.language, group.timezone)
         coordinators = await services.groups.people.with_role(group.id, Role.KOORDINATION)
-        message = hint_message(tr, chat_ref, hint.item, row.id, candidate.message_id, coordinators)
+        message = hint_message(
+            tr, chat_ref, hint.item, row.id, candidate.message_id, coordinators, polls_open=group.polls_open
+        )
         rows = await unit.enqueue([message])
         row.outbox_id = rows[0].id if rows else None
 

@@ -15,6 +15,7 @@ from bot.core.observers import Joined
 from bot.core.router import Args, Router, as_number, normalise_name
 from bot.handlers.format import coordination_names, decision_line, goal_line, person_name, quote_block
 from bot.jobs.meetings import meeting_line
+from bot.jobs.poll_format import reopen_command
 from bot.services import Services
 from bot.services.onboarding import Brief, Change
 from bot.services.text import shorten
@@ -72,6 +73,15 @@ def _brief(tr: Translator, brief: Brief, goals: int, decisions: int) -> Markup:
         markup.line(bold(tr.text("role.kuemmerer")), ": ", ", ".join(person_name(p) for p in brief.kuemmerer))
     markup.blank().extend(tr.lines("onboarding.take_part"))
     markup.blank().extend(tr.lines("onboarding.settled", names=coordination_names(brief.coordinators)))
+    # The way to reopen a point, with a real one filled in (the first decision shown, else the
+    # first goal): a newcomer sees a command that works, not a placeholder.
+    example = None
+    if shown:
+        example = reopen_command(tr, "decision", shown[0].number)
+    elif brief.goals[:goals]:
+        example = reopen_command(tr, "goal", brief.goals[0].number)
+    if example is not None:
+        markup.extend(tr.lines("onboarding.settled_example", command=example))
     return markup
 
 

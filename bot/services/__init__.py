@@ -14,6 +14,7 @@ from bot.services.hints import HintService
 from bot.services.linking import LinkService
 from bot.services.meetings import MeetingService
 from bot.services.onboarding import OnboardingService
+from bot.services.polls import PollService
 from bot.services.register import RegisterService
 from bot.services.reminders import ReminderService
 from bot.services.schedule import ScheduleService
@@ -49,6 +50,7 @@ class Services:
         self.schedule = ScheduleService(session, clock)
         self.reminders = ReminderService(session, clock, self.schedule)
         self.meetings = MeetingService(session, clock, self.schedule)
+        self.polls = PollService(session, clock, self.schedule, self.register)
 
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "LinkService",
     "MeetingService",
     "OnboardingService",
+    "PollService",
     "RegisterService",
     "ReminderService",
     "ScheduleService",

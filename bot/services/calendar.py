@@ -76,7 +76,7 @@ def _event(meeting: Meeting, cancelled: set[datetime], now: datetime) -> icalend
     event.add("uid", meeting_uid(meeting))
     event.add("dtstamp", now.astimezone(UTC))
     # The series is anchored at its local wall time (RRULEs are expanded in local time, like
-    # bot/services/when.py does); a one-off at the moment it was understood as.
+    # bot/services/when/ does); a one-off at the moment it was understood as.
     start = meeting.local_start.replace(tzinfo=zone) if meeting.rule else meeting.first_start.astimezone(zone)
     event.add("dtstart", start)
     event.add("dtend", start + DURATION)

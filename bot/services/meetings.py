@@ -287,7 +287,7 @@ class MeetingService:
         day = self._day(group, meeting, day_text, now)
         occurrence = self._occurrence_on(meeting, day, now)
         if occurrence is None or occurrence in await self.repo.cancellations(meeting.id):
-            # Dates in errors are shown the way the bot shows dates (cf. bot/services/when.py).
+            # Dates in errors are shown the way the bot shows dates (cf. bot/services/when/).
             shown = Translator(group.language, meeting.timezone).date(day)
             key = "meetings.no_occurrence_on" if occurrence is None else "meetings.already_cancelled"
             raise UserError(key, number=number, date=shown)

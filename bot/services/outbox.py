@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.codec import decode_message, encode_message
 from bot.core.errors import PermanentDeliveryError, RetryLater, TransientDeliveryError
-from bot.core.events import ChatKind, ChatRef, OutgoingMessage, Platform
+from bot.core.events import ChatKind, ChatRef, OutgoingMessage, Platform, SentMessage
 from bot.core.ports import Clock, Messenger
 from bot.core.throttle import UNLIMITED, SendLimits, SlidingWindow
 from storage import Database
@@ -36,6 +36,7 @@ from storage.repositories import OutboxRepository
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+SentHook = Callable[[str, SentMessage], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -88,6 +89,9 @@ class Outbox:
         self._known: set[int] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self.on_sent: SentHook | None = None
+        """Called with the tag and the platform's answer after a tagged message was delivered
+        and marked sent (the application routes it to the features' ``on_sent`` observers)."""
 
     # Set-up ------------------------------------------------------------------------------------
 
@@ -140,6 +144,7 @@ class Outbox:
                         created_at=now,
                         source=None if rows else source,
                         secret=part.secret,
+                        tag=part.tag,
                     )
                 )
         if rows:
@@ -166,6 +171,7 @@ class Outbox:
             message = decode_message(chat, row.payload)
             message.key = f"kuemmerer-outbox-{row.id}"
             message.secret = row.secret
+            message.tag = row.tag
             entry = _Entry(row.id, message, now - max(age, 0.0), row.attempts)
             key = (platform, row.chat_id)
             self._known.add(row.id)
@@ -252,6 +258,11 @@ class Outbox:
             await self._mark_failed(entry, f"unexpected: {error!r}")
             return True
         await self._mark_sent(entry, sent.message_id)
+        if entry.message.tag and self.on_sent is not None:
+            try:
+                await self.on_sent(entry.message.tag, sent)
+            except Exception:  # the message is out; a feature's bookkeeping must not resend it
+                log.exception("outbox %s: the sent observer failed", entry.id)
         return True
 
     async def _throttle(self, platform: _Platform, chat: ChatRef) -> None:

@@ -43,6 +43,9 @@ DEFAULT_GRACE = timedelta(hours=6)
 BATCH = 200
 POLL_INTERVAL = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
+# Something is due but this process could claim none of it (another process holds the rows):
+# look again after this pause instead of at once.
+BUSY_PAUSE = timedelta(seconds=1)
 # A job fired later than this says so ("verspätet, fällig war 18:00").
 LATE_AFTER = timedelta(minutes=2)
 
@@ -272,14 +275,25 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
 
     async def _wake(self) -> None:
+        started = self.runtime.clock.now()
         try:
             await self.run_due()
         except Exception:
             log.exception("scheduler: run failed")
-        await self._arm()
+            # Not again at once (and again): what is due now waits as long as the poll would.
+            await self._arm(held_since=self.runtime.clock.now(), pause=self.poll)
+            return
+        # A job due when the run started and still pending is another process's (locked).
+        await self._arm(held_since=started, pause=BUSY_PAUSE)
 
-    async def _arm(self) -> None:
-        """Set the wake-up to the earliest pending job (one indexed query)."""
+    async def _arm(self, *, held_since: datetime | None = None, pause: timedelta = timedelta(0)) -> None:
+        """Set the wake-up to the earliest pending job (one indexed query).
+
+        Args:
+            held_since: A job due by then is not this process's to run right now (another
+                process holds it, or the run failed): wake for it after ``pause`` at the earliest.
+            pause: See ``held_since``.
+        """
         if self._aps is None:
             return
         try:
@@ -297,10 +311,17 @@ class Scheduler:
 
         # The delay comes from the clock port; APScheduler only sleeps it off in real time.
         delay = max(timedelta(0), due - self.runtime.clock.now())
+        if held_since is not None and due <= held_since:
+            delay = max(delay, pause)
+        # The wake is re-armed from inside the running one, and is due at once when jobs fell due
+        # during the run. APScheduler would skip (and drop) it while the running instance counts
+        # (max_instances=1; the count drops only after the new wake was looked at), leaving those
+        # jobs to the poll a minute later. Runs take turns on the lock, so allow the overlap.
         self._aps.add_job(
             self._wake,
             DateTrigger(run_date=datetime.now(UTC) + delay),
             id="wake",
             misfire_grace_time=None,
             coalesce=True,
+            max_instances=2,
         )

@@ -16,6 +16,9 @@ from storage.models.membership import Membership
 from storage.models.outbox_message import REDACTED_PAYLOAD, OutboxMessage, OutboxStatus
 from storage.models.person import Person
 from storage.models.platform_state import PlatformState
+from storage.models.poll import Poll, PollEffect, PollStatus
+from storage.models.poll_message import PollMessage
+from storage.models.poll_vote import PollVote
 from storage.models.reminder import Reminder, ReminderStatus
 from storage.models.reopen_example import ReopenExample
 from storage.models.reopen_hint import ReopenHint
@@ -43,6 +46,11 @@ __all__ = [
     "OutboxStatus",
     "Person",
     "PlatformState",
+    "Poll",
+    "PollEffect",
+    "PollMessage",
+    "PollStatus",
+    "PollVote",
     "REDACTED_PAYLOAD",
     "RegisterChange",
     "Reminder",

@@ -42,3 +42,5 @@ class Decision(Base):
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Important decisions come first in a newcomer's brief.
     important: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The poll whose result this decision is (``/beschluss <Nr>`` shows its tally).
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))

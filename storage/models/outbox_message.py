@@ -53,3 +53,6 @@ class OutboxMessage(Base):
     # The event this message answers (a Matrix event id key): stored here instead of a separate
     # checkpoint row, so a restart can tell the event was handled.
     source: Mapped[str | None] = mapped_column(String(255), index=True)
+    # What the message is for its feature ("poll:12"): after delivery the feature's on_sent
+    # observer learns the platform's ids (a native poll's id is known only then).
+    tag: Mapped[str | None] = mapped_column(String(64))

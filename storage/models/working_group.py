@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text, true
+from sqlalchemy import Boolean, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -40,3 +40,7 @@ class WorkingGroup(Base):
     # ("1d 1h": a day and an hour before; units m/h/d/w, see bot/services/meetings.py).
     meeting_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     meeting_reminders: Mapped[str] = mapped_column(String(64), default="1d 1h", server_default="1d 1h")
+    # Polls: the counter of their running numbers, and whether every member may start one
+    # (``/ag abstimmungen offen``) or only the koordination (the default).
+    poll_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    polls_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

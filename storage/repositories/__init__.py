@@ -11,6 +11,7 @@ from storage.repositories.links import LinkRepository
 from storage.repositories.meetings import MeetingRepository
 from storage.repositories.outbox import OutboxRepository, StateRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.polls import PollRepository
 from storage.repositories.register import RegisterRepository
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "MeetingRepository",
     "OutboxRepository",
     "PeopleRepository",
+    "PollRepository",
     "RegisterRepository",
     "StateRepository",
 ]

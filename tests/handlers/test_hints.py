@@ -60,9 +60,13 @@ async def test_a_challenge_gets_one_hint_naming_the_decision(ag: BotHarness) -> 
     assert "Beschluss Nr. 1" in hint
     assert "21.11.2026" in hint  # when it was settled
     assert "vierteljährlich" in hint
-    # Until polls exist, the way to reopen is the koordination, named (no promise of /abstimmung).
-    assert "spricht die Koordination an (Anna); sie kann es neu zur Entscheidung stellen" in hint
-    assert "/abstimmung" not in hint
+    # The way to reopen: the koordination, named, puts it to a vote; the command is filled in and
+    # is a button too (labelled for the koordination, who alone starts polls by default).
+    assert "spricht die Koordination an (Anna); sie kann es neu zur Abstimmung stellen" in hint
+    command = "/abstimmung Soll Beschluss Nr. 1 geändert werden? | ja | nein | beschluss ersetzen 1"
+    assert command in hint
+    assert ag.last.buttons[1][0].command == command
+    assert ag.last.buttons[1][0].label == "🗳 Abstimmung starten (Koordination)"
     message = ag.last
     assert message.reply_to == str(ag._counter)  # answers the very message
     [row] = await hint_rows(ag)

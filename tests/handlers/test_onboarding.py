@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -37,9 +38,15 @@ async def test_a_newcomer_gets_the_brief_privately_once(ag: BotHarness) -> None:
     assert "Willkommen in der AG Bildung!" in text  # the name says "AG" itself: not doubled
     assert "Bildungsbenachteiligung" in text and "Übersicht der Bildungsangebote" in text
     assert "Kooperationen bilateral" in text and "Koordination: Anna" in text
-    # Until polls exist, settled points are reopened through the koordination, named.
-    assert "spricht die Koordination an (Anna); sie kann ihn neu zur Entscheidung stellen" in text
-    assert "/abstimmung" not in text
+    # Settled points are reopened through the koordination (named) and a poll, with a command that
+    # works: the first decision shown is filled in.
+    assert "spricht die Koordination an (Anna); sie kann ihn mit /abstimmung neu zur Entscheidung" in text
+    example = re.search(
+        r"/abstimmung Soll Beschluss Nr\. (\d+) geändert werden\? \| ja \| nein \| beschluss ersetzen (\d+)",
+        text,
+    )
+    assert example and example.group(1) == example.group(2)
+    assert f"• ⭐ Nr. {example.group(1)} ·" in text or f"• Nr. {example.group(1)} ·" in text
     assert brief.buttons[0][0].command.startswith("/gelesen ")
     # Its fallback, if Carla cannot be written to privately, is a note in the group.
     assert brief.fallback is not None and brief.fallback.chat.external_id == bot.chat("ag").external_id
@@ -219,7 +226,7 @@ async def test_texts_name_the_ag_once_whether_or_not_its_name_says_ag(bot: BotHa
     await bot.join("emil")
     text = bot.sent_to("emil")[-1].markup.plain()
     assert "Welcome to the working group Netzwerk Bildung!" in text
-    assert "talks to the coordination (Anna); they can put it up for a new decision" in text
+    assert "talks to the coordination (Anna); they can put it to a new vote with /poll" in text
 
 
 async def test_gelesen_without_brief_is_explained(bot: BotHarness) -> None:

@@ -79,11 +79,22 @@ SAMPLES: dict[str, list[Sample]] = {
     "cmd.treffen": [Sample("jeden Donnerstag 19 Uhr: Werkstatt | Bürgerhaus")],
     "cmd.treffen.absagen": [Sample("1 24.11."), Sample("1")],  # the world's meeting 1: Tuesdays
     "cmd.treffen.erinnern": [Sample("2d 1h")],
+    "cmd.abstimmung": [Sample("Sommerfest im Juni? | ja | nein | beschluss")],  # who may start polls
+    "cmd.abstimmung.schliessen": [Sample("1")],  # the world's poll 1
+    "cmd.ag.abstimmungen": [Sample("offen")],
 }
 """Catalog key → argument lines that change AG A's rows when its koordination sends them there."""
 
 READ_ONLY: frozenset[str] = frozenset(
-    {"cmd.hilfe", "cmd.ag", "cmd.ziele", "cmd.beschluesse", "cmd.kalender", "cmd.erinnerungen"}
+    {
+        "cmd.hilfe",
+        "cmd.ag",
+        "cmd.ziele",
+        "cmd.beschluesse",
+        "cmd.kalender",
+        "cmd.erinnerungen",
+        "cmd.abstimmungen",
+    }
 )
 """Commands that never write (checked by :func:`test_reading_commands_change_nothing`)."""
 
@@ -97,10 +108,13 @@ OPEN_TO_MEMBERS: frozenset[str] = frozenset({"cmd.tagesordnung", "cmd.tagesordnu
     "cmd.erinnerung.loeschen",
     "cmd.erinnerung.pause",
     "cmd.erinnerung.weiter",
+    "cmd.stimme",
+    "cmd.stimme.zurueck",
 }
-"""Commands every member may use to change their AG: the agenda of the next meeting and reminders
-(who may take whose items off or change whose reminders is checked in tests/handlers/test_meetings.py
-and tests/handlers/test_reminders.py)."""
+"""Commands every member may use to change their AG: the agenda of the next meeting, reminders and
+votes (who may take whose items off or change whose reminders is checked in
+tests/handlers/test_meetings.py and tests/handlers/test_reminders.py; a vote is only ever one's own,
+tests/handlers/test_polls.py)."""
 
 
 def all_commands() -> list[Command]:
@@ -229,7 +243,7 @@ class World:
     """AG A (chats ``ag`` and ``ag2``) and AG B (chat ``umwelt``), both with a register.
 
     AG A: anna coordinates, kurt is Kümmerer, mia is a member; bodo is a member too. AG B: bodo
-    coordinates. AG A has a hint of the reopen guard in chat ``ag``.
+    coordinates. AG A has a hint of the reopen guard in chat ``ag`` and an open poll (Nr. 1).
     """
 
     bot: BotHarness
@@ -269,6 +283,7 @@ async def world(bot: BotHarness) -> World:
         await bot.send("Hallo zusammen", user=name, chat="ag")
     await bot.say("/rolle kurt kuemmerer", user="anna", chat="ag")
     await bot.say("/treffen jeden Dienstag 18 Uhr: Plenum", user="anna", chat="ag")
+    await bot.send("/abstimmung Grillen wir im Sommer? | ja | nein", user="anna", chat="ag")  # poll 1
     # A second chat, so that /ag trennen can succeed.
     match = CODE.search(await bot.say("/ag verknuepfen", user="anna", chat="ag"))
     assert match

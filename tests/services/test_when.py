@@ -1,4 +1,4 @@
-"""The time grammar (bot/services/when.py): German and English, one-off and recurring, errors, DST.
+"""The time grammar (bot/services/when/): German and English, one-off and recurring, errors, DST.
 
 Everything is pure: a fixed ``now`` and the AG's timezone go in, local wall times come out.
 """

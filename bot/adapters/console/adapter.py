@@ -321,7 +321,15 @@ class ConsoleAdapter:
         return [message]
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
-        """Print a bot message with its chat's name and number."""
+        """Print a bot message with its chat's name and number.
+
+        A poll is printed with numbered options (answered with ``/stimme``); its number doubles
+        as the poll's id, so the end of the poll (``close_poll``) can name it.
+        """
+        if message.close_poll is not None:
+            label = self._chat_label(message.chat)
+            self._print(f"[{label}] ■ Umfrage #{message.close_poll} beendet")
+            return SentMessage(message.chat, message.close_poll)
         text = message.markup.plain()
         bot = UserRef(Platform.CONSOLE, "kuemmerer-bot", BOT_NAME)
         number = self._remember(message.chat, bot, text)
@@ -346,7 +354,7 @@ class ConsoleAdapter:
         if self.output_closed:
             # Nobody reads any more: retrying would wait forever.
             raise PermanentDeliveryError("console output closed")
-        return SentMessage(message.chat, str(number))
+        return SentMessage(message.chat, str(number), poll_id=str(number) if message.poll else None)
 
     # Helpers -----------------------------------------------------------------------------------
 

@@ -506,7 +506,9 @@ class MatrixAdapter:
             if answer is None:
                 return None
             poll_id, options = answer
-            return PollAnswered(Platform.MATRIX, poll_id, user_ref(event.sender, None), options)
+            # The display name as for messages: the voter's stored name must not become the id.
+            voter = user_ref(event.sender, room.user_name(event.sender) if room else None)
+            return PollAnswered(Platform.MATRIX, poll_id, voter, options)
         if isinstance(event, MegolmEvent):
             if self.encryption:
                 # Keys for this message are missing; ask the sender's devices for them.

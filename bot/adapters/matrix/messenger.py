@@ -77,7 +77,7 @@ class MatrixMessenger:
 
     def prepare(self, message: OutgoingMessage) -> list[OutgoingMessage]:
         """Split texts too large for one event; buttons stay on the last part."""
-        if message.poll is not None or message.attachment is not None:
+        if message.poll is not None or message.attachment is not None or message.close_poll is not None:
             return [message]
         return message.split_text(EVENT_BUDGET, _size)
 
@@ -85,6 +85,10 @@ class MatrixMessenger:
         """Deliver one part; the outbox key is the transaction id, so retries never duplicate."""
         try:
             room_id = await self.resolve_room(message.chat.external_id)
+            if message.close_poll is not None:
+                text = render_plain(message.markup)
+                event_id = await self.close_poll(room_id, message.close_poll, text, txn=message.key)
+                return SentMessage(message.chat, event_id)
             if message.poll is not None:
                 event_id = await self._send_poll(room_id, message)
                 return SentMessage(message.chat, event_id, poll_id=event_id)
@@ -96,15 +100,15 @@ class MatrixMessenger:
         except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
             raise TransientDeliveryError(f"network: {error!r}") from error
 
-    async def close_poll(self, room_id: str, poll_event_id: str, text: str) -> None:
-        """End an MSC3381 poll; clients then show the final results."""
+    async def close_poll(self, room_id: str, poll_event_id: str, text: str, *, txn: str | None = None) -> str:
+        """End an MSC3381 poll; clients then show the final results. Returns the end event's id."""
         content = {
             "m.relates_to": {"rel_type": "m.reference", "event_id": poll_event_id},
             "org.matrix.msc3381.poll.end": {},
             "org.matrix.msc1767.text": text,
             "body": text,
         }
-        await self._room_send(room_id, "org.matrix.msc3381.poll.end", content, None)
+        return await self._room_send(room_id, "org.matrix.msc3381.poll.end", content, txn)
 
     async def _room_send(
         self, room_id: str, event_type: str, content: dict[str, Any], txn: str | None

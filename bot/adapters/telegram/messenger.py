@@ -74,7 +74,7 @@ class TelegramMessenger:
 
         Buttons stay on the last part, the reply reference on the first.
         """
-        if message.poll is not None:
+        if message.poll is not None or message.close_poll is not None:
             return [message]
         if message.attachment is not None:
             if _measure(message.markup) <= MessageLimit.CAPTION_LENGTH:
@@ -88,6 +88,8 @@ class TelegramMessenger:
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Deliver one prepared part, mapping Telegram errors to the outbox's error types."""
         chat_id = message.chat.external_id
+        if message.close_poll is not None:
+            return await self._stop_poll(message, message.close_poll)
         try:
             try:
                 sent = await self._send(chat_id, message)
@@ -120,6 +122,28 @@ class TelegramMessenger:
     async def close_poll(self, chat_id: str, message_id: str) -> None:
         """Stop a native poll (results stay visible)."""
         await self.bot.stop_poll(chat_id, int(message_id))
+
+    async def _stop_poll(self, message: OutgoingMessage, message_id: str) -> SentMessage:
+        """An outbox row that ends a native poll (``OutgoingMessage.close_poll``)."""
+        if not message_id.isdigit():
+            raise PermanentDeliveryError(f"not a Telegram message id: {message_id!r}")
+        try:
+            await self.close_poll(message.chat.external_id, message_id)
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise RetryLater(seconds, str(error)) from error
+        except BadRequest as error:
+            # Stopped already (a retry after a lost answer, or by hand): the goal is reached.
+            if "already been closed" not in str(error).lower():
+                raise PermanentDeliveryError(f"bad request: {error.message}") from error
+        except Forbidden as error:
+            raise PermanentDeliveryError(f"forbidden: {error.message}") from error
+        except (TimedOut, NetworkError) as error:
+            raise TransientDeliveryError(f"network: {error.message}") from error
+        except TelegramError as error:
+            raise PermanentDeliveryError(f"telegram: {error.message}") from error
+        return SentMessage(message.chat, message_id)
 
     async def _send(self, chat_id: str, message: OutgoingMessage) -> Message:
         reply = (

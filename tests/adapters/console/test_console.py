@@ -237,3 +237,28 @@ async def test_time_travel_fires_reminders_and_meeting_notices_in_order(console)
     assert "(!) „+2x“ verstehe ich nicht als Zeitsprung." in text
     # Weekly: Tuesdays 24 Nov, 1, 8, 15, 22 and 29 Dec fired, each once.
     assert sum("Werkzeug zurückbringen" in line and "⏰" in line for line in text.splitlines()) == 6
+
+
+async def test_a_poll_in_the_console_is_voted_on_and_ended(console) -> None:
+    """Numbered options answered with /stimme; at the deadline the poll is ended and the result
+    comes with its chart."""
+    adapter, out = console
+    for line in [
+        "/ag anlegen AG Garten",
+        ":user bernd",
+        "Hallo",
+        ":user ich",
+        "/abstimmung Pflanzen wir Tomaten? | Ja | Nein | bis: morgen 18 Uhr | beschluss",
+        "/stimme 1",
+        ":user bernd",
+        "/stimme 1: 1",
+        ":zeit +2d",
+    ]:
+        assert await adapter.process(line)
+    text = out.getvalue()
+    assert "🗳 Abstimmung Nr. 1: Pflanzen wir Tomaten?" in text
+    assert "Umfrage zu Abstimmung Nr. 1\n  1. Ja\n  2. Nein" in text  # the native poll, printed
+    poll_number = text.split("] 🗳 Umfrage zu Abstimmung Nr. 1", 1)[0].rsplit("#", 1)[1]
+    assert f"[gruppe] ■ Umfrage #{poll_number} beendet" in text
+    assert "Mehrheit für „Ja“ (2 von 2 Stimmen)." in text and "Als Beschluss Nr. 1 festgehalten" in text
+    assert "📎 abstimmung-1.png (image/png, " in text

@@ -509,6 +509,19 @@ async def test_close_poll_sends_poll_end_referencing_the_start(mx: Harness) -> N
     assert call.content["org.matrix.msc1767.text"] == "Die Umfrage ist beendet."
 
 
+async def test_an_outbox_row_with_close_poll_ends_the_poll(mx: Harness) -> None:
+    """``OutgoingMessage.close_poll`` is a poll end whose fallback text is the markup, sent with
+    the outbox key as transaction id (a retry never ends it twice)."""
+    end = message(text("Abstimmung Nr. 1 ist beendet."), close_poll="$poll-start:example.org")
+    assert mx.messenger.prepare(end) == [end]
+    sent = await mx.messenger.send(end)
+    [call] = mx.client.sends
+    assert call.type == "org.matrix.msc3381.poll.end" and call.tx_id == "kuemmerer-outbox-1"
+    assert call.content["m.relates_to"]["event_id"] == "$poll-start:example.org"
+    assert call.content["body"] == "Abstimmung Nr. 1 ist beendet."
+    assert sent.message_id == "$event1:example.org"
+
+
 async def test_close_poll_maps_errors(mx: Harness) -> None:
     """A refused poll end is reported like any failed send."""
     mx.client.fail("org.matrix.msc3381.poll.end", room_error("M_FORBIDDEN"))

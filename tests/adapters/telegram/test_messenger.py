@@ -282,6 +282,22 @@ async def test_close_poll_stops_it(tg: Harness) -> None:
     assert tg.api.polls[(-1001000, 1001)]["is_closed"] is True
 
 
+async def test_an_outbox_row_with_close_poll_stops_the_poll_once(tg: Harness) -> None:
+    """``OutgoingMessage.close_poll`` (durable, retried by the outbox) is stopPoll; a second stop
+    (a retry after a lost answer) finds it closed and counts as done."""
+    sent = await tg.messenger.send(OutgoingMessage(GROUP, Markup(), poll=PollSpec("Frage?", ("Ja", "Nein"))))
+    end = OutgoingMessage(GROUP, text("Abstimmung Nr. 1 ist beendet."), close_poll=sent.message_id)
+    assert tg.messenger.prepare(end) == [end]
+    assert (await tg.messenger.send(end)).message_id == sent.message_id
+    assert tg.api.polls[(-1001000, 1001)]["is_closed"] is True
+    tg.api.queue_error("stopPoll", 400, "Bad Request: poll has already been closed")
+    await tg.messenger.send(end)
+    assert len(tg.api.calls_to("stopPoll")) == 2
+    assert not tg.api.calls_to("sendMessage")
+    with pytest.raises(PermanentDeliveryError):
+        await tg.messenger.send(OutgoingMessage(GROUP, Markup(), close_poll="not-a-number"))
+
+
 @pytest.mark.parametrize("mime_type", ["image/png", "image/jpeg"])
 async def test_images_go_as_photos(tg: Harness, mime_type: str) -> None:
     image = Attachment("diagramm.png", mime_type, b"\x89PNG\r\n\x1a\n" + b"0" * 100)
