@@ -157,7 +157,7 @@ class BotHarness:
         """
         before = len(self.messenger.sent)
         target = to if to is not None else self.app.clock.now() + (delta or timedelta(0))
-        await self.app.component("scheduler").advance_to(target)
+        await self.app.component("scheduler").advance_to(target, settle=self.app.outbox.drain)
         await self.settle()
         return self.messenger.sent[before:]
 

@@ -10,13 +10,13 @@ Items are taken off by their author or the koordination.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.context import Context
 from bot.core.errors import UsageError
 from bot.core.events import Attachment, OutgoingMessage
 from bot.core.i18n import Translator
-from bot.core.markup import bold
+from bot.core.markup import Markup, bold
 from bot.core.router import Args, Router, as_number
 from bot.core.when_format import day_short, describe_rule, describe_when, moment_text
 from bot.handlers.format import person_name
@@ -63,11 +63,11 @@ def offsets_text(tr: Translator, group: WorkingGroup) -> str:
     return tr.text("when.and", items=", ".join(parts[:-1]), last=parts[-1])
 
 
-def _offsets_line(ctx: Context, group: WorkingGroup) -> list:
-    text = offsets_text(ctx.tr, group)
+def _offsets_line(tr: Translator, group: WorkingGroup) -> list:
+    text = offsets_text(tr, group)
     if not text:
-        return ctx.tr.lines("meetings.offsets_none")
-    return ctx.tr.lines("meetings.offsets_current", offsets=text)
+        return tr.lines("meetings.offsets_none")
+    return tr.lines("meetings.offsets_current", offsets=text)
 
 
 def calendar_filename(group: WorkingGroup) -> str:
@@ -98,14 +98,18 @@ async def meetings(ctx: Context, args: Args) -> None:
     ctx.require_group_chat()
     ctx.require_role(Role.KOORDINATION)
     meeting = await ctx.services.meetings.create(group, text, ctx.person)
-    tr = ctx.tr
+    ctx.reply(created(ctx.tr, group, meeting, ctx.clock.now()))
+
+
+def created(tr: Translator, group: WorkingGroup, meeting: Meeting, now: datetime) -> Markup:
+    """The confirmation of a new meeting (``/treffen``, a date chosen in a date poll): when,
+    where, the AG's notices."""
     markup = tr.markup("meetings.created", number=meeting.number, title=meeting.title)
-    markup.line(bold(describe_when(tr, meeting_when(meeting), now=ctx.clock.now())))
+    markup.line(bold(describe_when(tr, meeting_when(meeting), now=now)))
     if meeting.location:
         markup.line(tr.text("meetings.location", location=meeting.location))
-    markup.blank().extend(_offsets_line(ctx, group))
-    markup.extend(tr.lines("meetings.created_footer"))
-    ctx.reply(markup)
+    markup.blank().extend(_offsets_line(tr, group))
+    return markup.extend(tr.lines("meetings.created_footer"))
 
 
 async def _list(ctx: Context, group: WorkingGroup) -> None:
@@ -131,7 +135,7 @@ async def _list(ctx: Context, group: WorkingGroup) -> None:
             *jobs.meeting_line(tr, meeting, occurrence.start),
             *extra,
         )
-    markup.blank().extend(_offsets_line(ctx, group))
+    markup.blank().extend(_offsets_line(ctx.tr, group))
     markup.extend(tr.lines("meetings.list_footer"))
     ctx.reply(markup)
 
@@ -188,7 +192,7 @@ async def notices(ctx: Context, args: Args) -> None:
     without arguments it says the current setting."""
     group = ctx.require_group()
     if not args.text:
-        ctx.reply(ctx.tr.markup("meetings.offsets_title").extend(_offsets_line(ctx, group)))
+        ctx.reply(ctx.tr.markup("meetings.offsets_title").extend(_offsets_line(ctx.tr, group)))
         return
     ctx.require_group_chat()
     ctx.require_role(Role.KOORDINATION)

@@ -20,13 +20,14 @@ from bot.core.events import PollAnswered, SentMessage
 from bot.core.i18n import Translator
 from bot.core.observers import Runtime, Unit
 from bot.core.router import Args, Router, as_number
-from bot.jobs import poll_format
+from bot.handlers import poll_dates
+from bot.jobs import poll_dates_format, poll_format
 from bot.jobs import polls as jobs
 from bot.services import charts
 from bot.services.poll_input import parse_poll
 from bot.services.polls import JOB_CLOSE, JOB_REMIND, VoteChange
 from bot.services.text import fold
-from storage.models import Poll, PollStatus, Role, WorkingGroup
+from storage.models import Poll, PollKind, PollStatus, Role, WorkingGroup
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ async def _start(ctx: Context, group: WorkingGroup, text: str) -> None:
 async def _show(ctx: Context, group: WorkingGroup, number: int) -> None:
     polls = ctx.services.polls
     poll = await polls.get(group, number)
+    if poll.kind is PollKind.DATES:
+        await poll_dates.show(ctx, poll)
+        return
     tally = await polls.tally(poll)
     voters = await polls.voters(poll)
     ctx.reply(poll_format.standing(ctx.tr, poll, tally, voters, ctx.clock.now()))
@@ -95,6 +99,18 @@ async def close(ctx: Context, args: Args) -> None:
     ctx.outgoing.extend(await jobs.finish(ctx.services, ctx.tr, group, poll, actor=ctx.person))
 
 
+@router.subcommand("abstimmung", "termin", aliases=("dates", "termine", "terminfindung"))
+async def dates(ctx: Context, args: Args) -> None:
+    """``/abstimmung termin <Titel> | <Termin> | …``: a date poll, answered yes / maybe / no per
+    date; ``/abstimmung termin waehlen <Nr> <Termin>`` (koordination) makes it a meeting."""
+    group = ctx.require_group()
+    if poll_dates.reads_as_question(group, args.text, ctx.clock.now()):
+        # "/abstimmung Termin verschieben? | ja | nein" is an ordinary poll.
+        await _start(ctx, group, ctx.invocation.rest if ctx.invocation is not None else args.text)
+        return
+    await poll_dates.dates(ctx, args)
+
+
 @router.command("abstimmungen", aliases=("polls",), private=True)
 async def overview(ctx: Context, args: Args) -> None:
     """The open polls and those closed in the last 30 days."""
@@ -106,14 +122,15 @@ async def overview(ctx: Context, args: Args) -> None:
         ctx.say("polls.list_none")
         return
     markup = tr.markup("polls.list_title", ag=tr.group_phrase(group.name))
-    if running:
-        markup.blank().line(tr.text("polls.list_running"))
-        for poll in running:
-            markup.bullet(*poll_format.list_line(tr, poll, await polls.tally(poll)))
-    if recent:
-        markup.blank().line(tr.text("polls.list_recent"))
-        for poll in recent:
-            markup.bullet(*poll_format.list_line(tr, poll, await polls.tally(poll)))
+    for title, listed in (("polls.list_running", running), ("polls.list_recent", recent)):
+        if listed:
+            markup.blank().line(tr.text(title))
+        for poll in listed:
+            if poll.kind is PollKind.DATES:
+                counts = await polls.date_counts(poll)
+                markup.bullet(*poll_dates_format.list_line(tr, poll, counts, ctx.clock.now()))
+            else:
+                markup.bullet(*poll_format.list_line(tr, poll, await polls.tally(poll)))
     markup.blank().extend(tr.lines("polls.list_footer"))
     ctx.reply(markup)
 
@@ -129,6 +146,10 @@ async def vote(ctx: Context, args: Args) -> None:
         raise UsageError()
     number, rest = _split_vote(args.text)
     group, poll = await _poll_for(ctx, number)
+    if poll.kind is PollKind.DATES:
+        if await poll_dates.answer(ctx, group, poll, rest) is VoteChange.NEW:
+            await _finish_if_everyone_voted(ctx, group, poll)
+        return
     choices = _choices(poll, rest)
     change = await ctx.services.polls.vote(poll, ctx.person, choices)
     tr = ctx.tr = Translator(group.language, group.timezone)
@@ -252,6 +273,10 @@ async def open_ballot(ctx: Context, poll_id: int) -> None:
     tr = ctx.tr = Translator(group.language, group.timezone)
     if poll.status is not PollStatus.OPEN:
         raise UserError("polls.closed", number=poll.number)
+    if poll.kind is PollKind.DATES:
+        ballot = poll_dates_format.ballot(tr, poll, group.name, ctx.clock.now())
+        ctx.reply(ballot, buttons=poll_dates_format.answer_buttons(tr, poll), secret=True)
+        return
     ctx.reply(poll_format.ballot(tr, poll, group.name), buttons=poll_format.ballot_buttons(poll), secret=True)
 
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from bot.core.addressing import chat_ref, private_chat
 from bot.core.events import OutgoingMessage
 from bot.core.i18n import Translator
-from bot.jobs import poll_format
+from bot.jobs import poll_dates_format, poll_format
 from bot.services.polls import Closing
-from storage.models import Person, Poll, PollStatus, WorkingGroup
+from storage.models import Person, Poll, PollKind, PollStatus, WorkingGroup
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -39,6 +39,12 @@ async def finish(
     )
     messages = poll_format.end_natives(tr, poll, await services.polls.natives_to_end(poll))
     chats = await services.groups.repo.chats(group.id)
+    if poll.kind is PollKind.DATES:  # a table, no chart: the koordination picks the date next
+        counts = await services.poll_dates.counts(poll)
+        by_person = await services.poll_dates.answers_by_person(poll)
+        now = services.clock.now()
+        markup = poll_dates_format.result(tr, poll, counts, tally.members, by_person, now)
+        return messages + [OutgoingMessage(chat_ref(chat), markup) for chat in chats]
     messages += await poll_format.result_messages(tr, poll, closing, chats)
     return messages
 
@@ -69,9 +75,9 @@ async def remind(run: JobRun) -> None:
         return
     tr = Translator(group.language, group.timezone)
     chats = await services.groups.repo.chats(group.id)
-    group_note = [
-        OutgoingMessage(chat_ref(c), poll_format.reminder(tr, poll, group.name, private=False)) for c in chats
-    ]
+    dates = poll.kind is PollKind.DATES
+    reminder = poll_dates_format.reminder if dates else poll_format.reminder
+    group_note = [OutgoingMessage(chat_ref(c), reminder(tr, poll, group.name, private=False)) for c in chats]
     if poll.anonymous:
         await run.unit.enqueue(group_note)
         return
@@ -79,8 +85,8 @@ async def remind(run: JobRun) -> None:
     if not missing:
         return
     reachable = await services.polls.reachable(missing)
-    note = poll_format.reminder(tr, poll, group.name, private=True)
-    buttons = poll_format.ballot_buttons(poll)
+    note = reminder(tr, poll, group.name, private=True)
+    buttons = poll_dates_format.answer_buttons(tr, poll) if dates else poll_format.ballot_buttons(poll)
     messages = [OutgoingMessage(private_chat(p), note, buttons=buttons) for p in missing if p.id in reachable]
     if len(messages) < len(missing):
         messages += group_note

@@ -24,6 +24,11 @@ async def fire_reminder(run: JobRun) -> None:
     it to its next occurrence; what fell due longer ago is reported as missed: to the AG's
     koordination for a group's reminder, to the person for a private one."""
     services = run.unit.services
+    if "reminders" not in run.cache:
+        # The first reminder of a batch loads those of the whole batch (and their AGs); the cache
+        # holds them for the batch (the session alone would let them go).
+        ids = [job.ref_id for job in run.batch if job.kind == run.job.kind]
+        run.cache["reminders"] = await services.reminders.repo.load(ids)
     firing = await services.reminders.fire(run.job.ref_id, now=run.now, grace=run.grace)
     if firing is None:
         return
@@ -31,14 +36,14 @@ async def fire_reminder(run: JobRun) -> None:
     tr = await _translator(services, reminder.group_id, reminder.timezone)
     chat = ChatRef(Platform(reminder.platform), reminder.chat_id, ChatKind(reminder.chat_kind))
     if firing.deliver:
-        await run.unit.enqueue([OutgoingMessage(chat, _message(tr, firing, run))])
+        run.send([OutgoingMessage(chat, _message(tr, firing, run))])
         return
     line = _missed_line(tr, firing, run)
     if chat.is_private:
         # A private reminder is nobody else's business: its person hears of it, not the AG.
         run.missed(None, line)
         markup = tr.markup("reminder.missed_private").bullet(line)
-        await run.unit.enqueue([OutgoingMessage(chat, markup)])
+        run.send([OutgoingMessage(chat, markup)])
     else:
         run.missed(reminder.group_id, line)
 

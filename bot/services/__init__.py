@@ -14,6 +14,7 @@ from bot.services.hints import HintService
 from bot.services.linking import LinkService
 from bot.services.meetings import MeetingService
 from bot.services.onboarding import OnboardingService
+from bot.services.poll_dates import DatePollService
 from bot.services.polls import PollService
 from bot.services.register import RegisterService
 from bot.services.reminders import ReminderService
@@ -51,9 +52,11 @@ class Services:
         self.reminders = ReminderService(session, clock, self.schedule)
         self.meetings = MeetingService(session, clock, self.schedule)
         self.polls = PollService(session, clock, self.schedule, self.register)
+        self.poll_dates = DatePollService(self.polls, self.meetings)
 
 
 __all__ = [
+    "DatePollService",
     "GroupService",
     "HintService",
     "LinkService",

@@ -191,8 +191,19 @@ class MeetingService:
                 the AG has too many meetings already.
         """
         when_text, title, location = split_meeting(text)
+        when = parse_when(when_text, now=self.clock.now(), tz=group.timezone, language=group.language)
+        return await self.add(group, when, title, location, person)
+
+    async def add(
+        self, group: WorkingGroup, when: When, title: str, location: str | None, person: Person
+    ) -> Meeting:
+        """A new meeting at an understood time (``/treffen``, a date chosen in a date poll),
+        its jobs scheduled with the AG's notice offsets.
+
+        Raises:
+            UserError: The title is empty or too long, or the AG has too many meetings already.
+        """
         now = self.clock.now()
-        when = parse_when(when_text, now=now, tz=group.timezone, language=group.language)
         title = clean(title, limit=MAX_TITLE)
         location = clean(location, limit=MAX_LOCATION) if location else None
         if len(await self.repo.active(group.id)) >= MAX_ACTIVE:

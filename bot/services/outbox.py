@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +87,9 @@ class Outbox:
         self._queues: dict[tuple[Platform, str], deque[_Entry]] = {}
         self._workers: dict[tuple[Platform, str], asyncio.Task[None]] = {}
         self._known: set[int] = set()
+        # Sent marks waiting to be written (see _mark_sent), and the task writing them.
+        self._marks: list[tuple[_Entry, str | None, datetime, asyncio.Future[None]]] = []
+        self._marker: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self.on_sent: SentHook | None = None
@@ -202,6 +205,12 @@ class Outbox:
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        if self._marker is not None:
+            # Deliveries confirmed before the stop are recorded, unless the database is stuck.
+            marker = self._marker
+            await asyncio.wait([marker], timeout=2.0)
+            marker.cancel()
+            await asyncio.gather(marker, return_exceptions=True)
         self._workers.clear()
         self._queues.clear()
         self._known.clear()
@@ -286,20 +295,46 @@ class Outbox:
             platform.overall.record()
 
     async def _mark_sent(self, entry: _Entry, external_id: str | None) -> None:
-        # The platform has the message now; resending because the database hiccuped would
-        # duplicate it, so insist on recording the delivery.
-        delay = 0.5
-        while True:
-            try:
-                async with self.db.transaction() as session:
-                    await OutboxRepository(session).mark_sent(
-                        entry.id, self.clock.now(), external_id, redact=entry.message.secret
-                    )
-                return
-            except Exception:
-                log.exception("outbox %s: sent, but recording that failed; retrying", entry.id)
-                await self.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        """Record the delivery before the chat's next message goes out.
+
+        The marks of messages confirmed meanwhile in other chats are written together: one
+        transaction for all that arrived while the previous one was written (on SQLite each
+        transaction waits for its turn, e.g. behind a batch of the scheduler).
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((entry, external_id, self.clock.now(), future))
+        if self._marker is None:
+            self._marker = asyncio.create_task(self._write_marks(), name="outbox sent marks")
+        # Shielded: a cancelled worker does not take the mark of a delivered message with it.
+        await asyncio.shield(future)
+
+    async def _write_marks(self) -> None:
+        try:
+            while self._marks:
+                marks, self._marks = self._marks, []
+                # The platform has the messages now; resending because the database hiccuped
+                # would duplicate them, so insist on recording the deliveries.
+                delay = 0.5
+                while True:
+                    try:
+                        async with self.db.transaction() as session:
+                            await OutboxRepository(session).mark_sent_many(
+                                [(e.id, at, external_id, e.message.secret) for e, external_id, at, _ in marks]
+                            )
+                        break
+                    except Exception:
+                        ids = ", ".join(str(e.id) for e, *_ in marks)
+                        log.exception("outbox %s: sent, but recording that failed; retrying", ids)
+                        await self.sleep(delay)
+                        delay = min(delay * 2, 30.0)
+                for *_, future in marks:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            self._marker = None
+            for *_, future in self._marks:  # stopped: nobody writes these any more
+                future.cancel()
+            self._marks = []
 
     async def _mark_failed(self, entry: _Entry, reason: str) -> None:
         async with self.db.transaction() as session:

@@ -159,6 +159,63 @@ def parse_poll(text: str) -> PollDraft:
     return draft
 
 
+# Where the meeting of a date poll takes place: ``| ort: Bürgerhaus``.
+_PLACE_KEYS = frozenset({"ort", "wo", "place", "location", "where"})
+MAX_DATES = MAX_OPTIONS
+MAX_DATE_TITLE = 200
+"""Characters of a date poll's title (it becomes the meeting's title, ``meetings.MAX_TITLE``)."""
+MAX_PLACE = 300
+"""Characters of a date poll's place (``meetings.MAX_LOCATION``)."""
+
+
+def parse_date_poll(text: str) -> tuple[PollDraft, str | None]:
+    """Read the arguments of ``/abstimmung termin <Titel> | <Termin> | … [| ort: <Ort>] [| bis: …]``.
+
+    The dates stay text here (the options of the draft); the service reads them with the time
+    grammar. Settings: ``ort:``, ``bis:``, ``erinnern:``, ``anonym``; a quorum, ``mehrfach``
+    and a decision or goal make no sense for a date and are refused.
+
+    Returns:
+        The draft (its options are the dates as typed) and the place, if any.
+
+    Raises:
+        UserError: Missing or overlong title, fewer than two or more than :data:`MAX_DATES`
+            dates, an empty or overlong date, an unknown, repeated or unsuitable setting.
+    """
+    parts = _parts(text)
+    if not parts:
+        raise UsageError("polls.dates.title_missing")
+    draft = PollDraft(_clean(parts[0], MAX_DATE_TITLE, "polls.question_too_long"))
+    dates: list[str] = []
+    place: str | None = None
+    settings_started = False
+    for position, part in enumerate(parts[1:], start=1):
+        match = _KEY_VALUE.match(part)
+        if match is not None and fold(match.group(1)) in _PLACE_KEYS:
+            _once(draft, "place", part)
+            if not match.group(2).strip():
+                raise UserError("polls.dates.place_missing")
+            place, settings_started = _clean(match.group(2), MAX_PLACE, "polls.dates.place_too_long"), True
+            continue
+        if _setting(draft, part):
+            settings_started = True
+            continue
+        if settings_started:
+            raise UserError("polls.dates.unknown_setting", given=part)
+        _refuse_mistyped_setting(part)
+        if not part.strip():
+            raise UserError("polls.dates.date_empty", position=position)
+        dates.append(_clean(part, MAX_OPTION, "polls.dates.date_too_long", position=position))
+    if draft.multiple or draft.effect is not PollEffect.NONE or draft.quorum_count or draft.quorum_percent:
+        raise UserError("polls.dates.setting_unsuitable")
+    if len(dates) < MIN_OPTIONS:
+        raise UserError("polls.dates.too_few", count=len(dates))
+    if len(dates) > MAX_DATES:
+        raise UserError("polls.too_many_options", count=len(dates), limit=MAX_DATES)
+    draft.options = tuple(dates)
+    return draft, place
+
+
 def _parts(text: str) -> list[str]:
     """The ``|``-separated parts of every line; blank lines are skipped, so are a trailing ``|``
     and an empty part before the question (a line starting with ``|``)."""

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import NotFound, UserError
 from bot.core.events import SentMessage
 from bot.core.ports import Clock
+from bot.services.date_answers import DateCounts
 from bot.services.poll_input import PollDraft
 from bot.services.register import RegisterService
 from bot.services.schedule import ScheduleService
@@ -38,6 +39,7 @@ from storage.models import (
     Person,
     Poll,
     PollEffect,
+    PollKind,
     PollMessage,
     PollStatus,
     PollVote,
@@ -132,7 +134,14 @@ class PollService:
     # Creating ----------------------------------------------------------------------------------
 
     async def create(
-        self, group: WorkingGroup, draft: PollDraft, author: Person, *, yes_no: Sequence[str]
+        self,
+        group: WorkingGroup,
+        draft: PollDraft,
+        author: Person,
+        *,
+        yes_no: Sequence[str],
+        dates: Sequence[datetime] = (),
+        location: str | None = None,
     ) -> Poll:
         """Open a poll and schedule its close and the reminder of non-voters.
 
@@ -142,6 +151,8 @@ class PollService:
             author: Who started it.
             yes_no: The options of a poll given without any, in the AG's language (yes, no,
                 abstain; the last one abstains).
+            dates: A date poll's start per option (without ``bis:`` it ends by the first).
+            location: Where a date poll's meeting takes place.
 
         Raises:
             UserError: Too many open polls, a deadline that is past, repeats or is too far, a
@@ -150,7 +161,8 @@ class PollService:
         now = self.clock.now()
         if await self.repo.count_open(group.id) >= MAX_OPEN:
             raise UserError("polls.too_many_open", limit=MAX_OPEN)
-        deadline = self._deadline(group, draft, now)
+        latest = min(now + DEFAULT_DURATION, *dates) if dates else now + DEFAULT_DURATION
+        deadline = self._deadline(group, draft, now, latest)
         if draft.replaces_number is not None:
             decision = await self.register.decision(group, draft.replaces_number)
             if decision.status is not DecisionStatus.ACTIVE:
@@ -176,6 +188,9 @@ class PollService:
                 created_by_id=author.id,
                 created_at=now,
                 secret=secrets.token_hex(16) if draft.anonymous else None,
+                kind=PollKind.DATES if dates else PollKind.STANDARD,
+                option_starts=[start.isoformat() for start in dates] or None,
+                location=location,
             )
         )
         await self.schedule.schedule(JOB_CLOSE, poll.id, deadline, group_id=group.id)
@@ -186,9 +201,9 @@ class PollService:
         )
         return poll
 
-    def _deadline(self, group: WorkingGroup, draft: PollDraft, now: datetime) -> datetime:
+    def _deadline(self, group: WorkingGroup, draft: PollDraft, now: datetime, default: datetime) -> datetime:
         if draft.deadline is None:
-            return now + DEFAULT_DURATION
+            return default
         when = parse_when(
             draft.deadline, now=now, tz=group.timezone, language=group.language, default_time=DEADLINE_TIME
         )
@@ -264,7 +279,7 @@ class PollService:
             UserError: The poll is closed or past its deadline, a position does not exist, or
                 several were chosen in a poll that allows one.
         """
-        poll = await self._open(poll)
+        poll = await self.open_for_vote(poll)
         chosen = sorted(set(choices))
         if not chosen or any(not 0 <= c < len(poll.options) for c in chosen):
             raise UserError("polls.option_unknown", number=poll.number, count=len(poll.options))
@@ -290,14 +305,15 @@ class PollService:
         Raises:
             UserError: The poll is closed or past its deadline.
         """
-        poll = await self._open(poll)
+        poll = await self.open_for_vote(poll)
         existing = await self.repo.vote(poll.id, self.voter_key(poll, person))
         if existing is None:
             return False
         await self.repo.delete_vote(existing)
         return True
 
-    async def _open(self, poll: Poll) -> Poll:
+    async def open_for_vote(self, poll: Poll) -> Poll:
+        """The poll locked for a vote; ``polls.closed`` if it is closed or past its deadline."""
         locked = await self.repo.lock(poll.id)
         if locked is None or locked.status is not PollStatus.OPEN:
             raise UserError("polls.closed", number=poll.number)
@@ -317,8 +333,18 @@ class PollService:
             return Tally(tuple(poll.counts), poll.voter_count or 0, members, abstain, quorum)
         members = await self.people.count_members(poll.group_id)
         quorum = quorum_needed(members, poll.quorum_count, poll.quorum_percent)
-        ballots = [vote.choices for vote in await self.repo.votes(poll.id)]
+        if poll.kind is PollKind.DATES:
+            counts = await self.date_counts(poll)
+            return Tally(counts.yes, counts.voters, members, None, quorum)
+        ballots = await self.repo.ballots(poll.id)
         return Tally.of_ballots(len(poll.options), ballots, members, abstain=abstain, quorum=quorum)
+
+    async def date_counts(self, poll: Poll) -> DateCounts:
+        """The answers per date of a date poll: counted while it runs, frozen once closed."""
+        if poll.status is PollStatus.CLOSED and poll.answer_counts is not None:
+            return DateCounts.frozen(poll.answer_counts, poll.voter_count or 0)
+        votes = await self.repo.votes(poll.id)
+        return DateCounts.of_answers(len(poll.options), [vote.answers for vote in votes])
 
     async def voters(self, poll: Poll) -> list[Person]:
         """Who voted so far, by name (nobody is named for an anonymous poll)."""
@@ -353,6 +379,8 @@ class PollService:
         if locked is None or locked.status is not PollStatus.OPEN:
             return None
         tally = await self.tally(locked)
+        if locked.kind is PollKind.DATES:
+            locked.answer_counts = [list(row) for row in (await self.date_counts(locked)).rows]
         locked.status = PollStatus.CLOSED
         locked.closed_at = self.clock.now()
         locked.closed_by_id = actor.id if actor is not None else None
@@ -445,9 +473,8 @@ class PollService:
         return poll, message
 
     async def of_native(self, platform: str, native_poll_id: str) -> Poll | None:
-        """The poll a platform's native poll shows."""
-        message = await self.repo.by_native(platform, native_poll_id)
-        return await self.repo.get(message.poll_id) if message is not None else None
+        """The poll a platform's native poll shows (one query, which loads its AG too)."""
+        return await self.repo.poll_of_native(platform, native_poll_id)
 
     async def natives_to_end(self, poll: Poll) -> list[PollMessage]:
         """The native polls of a closed poll that are still open on their platforms (marked

@@ -299,7 +299,10 @@ class ReminderService:
         if next_due is None:
             reminder.status = ReminderStatus.DONE if deliver else ReminderStatus.MISSED
         else:
-            await self.schedule.schedule(JOB_KIND, reminder.id, next_due, group_id=reminder.group_id)
+            # Not flushed here: the scheduler writes the batch's changes together.
+            await self.schedule.schedule(
+                JOB_KIND, reminder.id, next_due, group_id=reminder.group_id, flush=False
+            )
         return Firing(
             reminder=reminder,
             when=when,

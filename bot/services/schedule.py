@@ -41,6 +41,7 @@ class ScheduleService:
         *,
         group_id: int | None,
         data: dict[str, Any] | None = None,
+        flush: bool = True,
     ) -> ScheduledJob:
         """Have the job function registered for ``kind`` run for ``ref_id`` at ``due_at``.
 
@@ -50,9 +51,11 @@ class ScheduleService:
             due_at: When (timezone-aware).
             group_id: The AG it belongs to (jobs go with a deleted AG), if any.
             data: Small facts the job needs besides the id (no personal data).
+            flush: Write the row now (its id is known); ``False`` leaves it to the next flush,
+                so a batch of jobs (the scheduler's) writes its rows together.
         """
         job = await self.jobs.add(
-            kind, ref_id, due_at, group_id=group_id, created_at=self.clock.now(), data=data
+            kind, ref_id, due_at, group_id=group_id, created_at=self.clock.now(), data=data, flush=flush
         )
         note_signal(self.session, JobsChanged(due_at))
         return job

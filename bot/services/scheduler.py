@@ -17,9 +17,11 @@ everything in between in order, each at its own due time, without sleeping.
 Exactly once: a job is claimed (``SELECT … FOR UPDATE SKIP LOCKED``), run and marked done in one
 transaction, together with the messages it writes to the outbox. Two processes that wake at the
 same moment skip each other's rows; a crash before the commit leaves the job pending and nothing
-sent. Jobs run in batches (one transaction per batch, a savepoint per job), so a thousand
-reminders due in the same minute are out within a fraction of a second and one failing job does
-not take the others down.
+sent. Jobs run in batches (one transaction per batch), so a thousand reminders due in the same
+minute are out within a fraction of a second. A job function sees the whole batch
+(:attr:`JobRun.batch`) and a per-batch cache, so it can load the rows of all its kind's jobs in
+one query. Savepoints are for the slow path only: when a job of a batch fails, the batch is rolled
+back and run again with a savepoint per job, so one failing job does not take the others down.
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from bot.core.events import OutgoingMessage
 from bot.core.observers import Runtime, Unit
 from bot.services.schedule import JobsChanged
-from storage.models import JobStatus, ScheduledJob
+from storage.models import JobStatus, OutboxMessage, ScheduledJob
 from storage.repositories import JobRepository
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,10 @@ class JobRun:
         job: The claimed job; its ``ref_id`` names the feature's row.
         now: The time of the run.
         grace: How late a job may still be delivered (``[scheduler] grace``).
+        batch: Every job claimed with this one (this one included), in firing order: a job
+            function may load the rows of all jobs of its kind at once.
+        cache: Shared by the job functions of one batch run (e.g. what was loaded already).
+        outgoing: Messages of :meth:`send`, stored by the scheduler (see there).
     """
 
     unit: Unit
@@ -74,6 +81,9 @@ class JobRun:
     now: datetime
     grace: timedelta
     _missed: dict[int | None, list[str]] = field(default_factory=dict)
+    batch: Sequence[ScheduledJob] = ()
+    cache: dict[str, Any] = field(default_factory=dict)
+    outgoing: list[OutgoingMessage] = field(default_factory=list)
 
     @property
     def late(self) -> timedelta:
@@ -90,6 +100,12 @@ class JobRun:
         """Later than the grace period: not delivered any more, reported as missed instead."""
         return self.late > self.grace
 
+    def send(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Send messages like ``unit.enqueue``, for a job that does not need their rows: the
+        scheduler stores those of a batch's jobs together, with one statement, when the batch
+        ends or something calls ``unit.enqueue`` (so the order of all messages is kept)."""
+        self.outgoing.extend(messages)
+
     def missed(self, group_id: int | None, line: str) -> None:
         """Report an item that was not delivered; the AG's koordination gets one list per run."""
         self._missed.setdefault(group_id, []).append(line)
@@ -98,6 +114,35 @@ class JobRun:
 
 JobFunction = Callable[[JobRun], Awaitable[None]]
 MissedReport = Callable[[Unit, int | None, list[str]], Awaitable[None]]
+
+
+class _BatchFailed(Exception):
+    """A job of a batch run without savepoints failed: roll the batch back, run it job by job."""
+
+
+class _SendingUnit:
+    """The firing unit as job functions see it: ``enqueue`` first stores what
+    :meth:`JobRun.send` deferred, so the messages keep the order they were sent in."""
+
+    def __init__(self, unit: Unit, outgoing: list[OutgoingMessage]) -> None:
+        self._unit = unit
+        self._outgoing = outgoing
+        self.session = unit.session
+        self.services = unit.services
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._unit, name)
+
+    async def enqueue(self, messages: Sequence[OutgoingMessage]) -> list[OutboxMessage]:
+        await self.store_deferred()
+        return await self._unit.enqueue(messages)
+
+    async def store_deferred(self) -> None:
+        """Store the deferred messages (one statement for all)."""
+        if self._outgoing:
+            messages = list(self._outgoing)
+            self._outgoing.clear()
+            await self._unit.enqueue(messages)
 
 
 class Scheduler:
@@ -160,9 +205,15 @@ class Scheduler:
 
     async def stop(self) -> None:
         """Stop the timer and wait for a run in progress; pending jobs stay in the database."""
-        if self._aps is not None:
-            self._aps.shutdown(wait=False)
-            self._aps = None
+        aps, self._aps = self._aps, None  # from now on nothing re-arms (see _arm)
+        if aps is not None:
+            aps.remove_all_jobs()
+            # A wake already running finishes its run (cancelling it mid-transaction would
+            # only roll it back and log an error), then the timer goes.
+            async with self._lock:
+                pass
+            await asyncio.sleep(0)
+            aps.shutdown(wait=False)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -196,11 +247,18 @@ class Scheduler:
         async with self._lock:
             return await self._run_due()
 
-    async def advance_to(self, target: datetime) -> int:
+    async def advance_to(
+        self, target: datetime, *, settle: Callable[[], Awaitable[None]] | None = None
+    ) -> int:
         """Move a movable clock to ``target``, firing everything due in between in order.
 
         The clock stops at each due time on the way, so each job runs at its own time (not
         late) and sees the clock a real run would see.
+
+        Args:
+            target: Where the clock ends.
+            settle: Awaited after each stop (e.g. the outbox's ``drain``), so what fired is
+                delivered before the clock moves on, as it would be in real time.
         """
         clock: MovableClock = self.runtime.clock  # type: ignore[assignment]
         fired = 0
@@ -214,6 +272,8 @@ class Scheduler:
                     clock.set(due)
                 ran = await self._run_due()
                 fired += ran
+                if settle is not None:
+                    await settle()
                 if ran == 0:  # pragma: no cover - a job due now that nobody could claim
                     break
             if target > clock.now():
@@ -225,10 +285,11 @@ class Scheduler:
         missed: dict[int | None, list[str]] = {}
         while True:
             now = self.runtime.clock.now()
-            async with self.runtime.unit() as unit:
-                claimed = await JobRepository(unit.session).claim_due(now, self.batch)
-                for job in claimed:
-                    await self._fire(unit, job, now, missed)
+            try:
+                claimed = await self._run_batch(now, missed, guarded=False)
+            except _BatchFailed as failure:
+                log.debug("scheduler: a job failed (%r); running the batch job by job", failure.__cause__)
+                claimed = await self._run_batch(now, missed, guarded=True)
             fired += len(claimed)
             if len(claimed) < self.batch:
                 break
@@ -242,8 +303,64 @@ class Scheduler:
                 log.exception("scheduler: could not report missed items")
         return fired
 
+    async def _run_batch(
+        self, now: datetime, missed: dict[int | None, list[str]], *, guarded: bool
+    ) -> list[ScheduledJob]:
+        """Claim and run one batch in one transaction.
+
+        Unguarded (the fast path), the jobs run without savepoints and any failure raises
+        :class:`_BatchFailed` after the transaction was rolled back (nothing of the batch is
+        committed or sent). Guarded, each job runs in a savepoint of its own and a failure costs
+        only that job (retried later, or given up).
+        """
+        lines: dict[int | None, list[str]] = {}
+        async with self.runtime.unit() as unit:
+            claimed = await JobRepository(unit.session).claim_due(now, self.batch)
+            cache: dict[str, Any] = {}
+            if guarded:
+                for job in claimed:
+                    await self._fire(unit, job, now, lines, claimed, cache)
+            else:
+                await self._fire_batch(unit, claimed, now, lines, cache)
+        for group_id, items in lines.items():
+            missed.setdefault(group_id, []).extend(items)
+        return claimed
+
+    async def _fire_batch(
+        self,
+        unit: Unit,
+        batch: list[ScheduledJob],
+        now: datetime,
+        missed: dict[int | None, list[str]],
+        cache: dict[str, Any],
+    ) -> None:
+        """The fast path: the batch's jobs without savepoints; raises :class:`_BatchFailed`."""
+        outgoing: list[OutgoingMessage] = []
+        sending = _SendingUnit(unit, outgoing)
+        try:
+            for job in batch:
+                function = self.jobs.get(job.kind)
+                if function is None:
+                    raise LookupError(f"no job function for kind {job.kind!r}")
+                await function(JobRun(sending, job, now, self.grace, missed, batch, cache, outgoing))
+                if job.status is JobStatus.PENDING:
+                    job.status = JobStatus.DONE
+                job.fired_at = now
+            await sending.store_deferred()
+            # What the jobs changed is written here, not at the commit: a failing write takes
+            # the slow path too, which finds the job it belongs to.
+            await unit.session.flush()
+        except Exception as error:
+            raise _BatchFailed from error
+
     async def _fire(
-        self, unit: Unit, job: ScheduledJob, now: datetime, missed: dict[int | None, list[str]]
+        self,
+        unit: Unit,
+        job: ScheduledJob,
+        now: datetime,
+        missed: dict[int | None, list[str]],
+        batch: list[ScheduledJob],
+        cache: dict[str, Any],
     ) -> None:
         function = self.jobs.get(job.kind)
         job_id, kind = job.id, job.kind
@@ -252,7 +369,10 @@ class Scheduler:
                 raise LookupError(f"no job function for kind {kind!r}")
             # A savepoint per job: a failing job is rolled back alone, the batch goes on.
             async with unit.session.begin_nested():
-                await function(JobRun(unit, job, now, self.grace, missed))
+                outgoing: list[OutgoingMessage] = []
+                sending = _SendingUnit(unit, outgoing)
+                await function(JobRun(sending, job, now, self.grace, missed, batch, cache, outgoing))
+                await sending.store_deferred()
             if job.status is JobStatus.PENDING:
                 job.status = JobStatus.DONE
             job.fired_at = now

@@ -16,7 +16,7 @@ from storage.models.membership import Membership
 from storage.models.outbox_message import REDACTED_PAYLOAD, OutboxMessage, OutboxStatus
 from storage.models.person import Person
 from storage.models.platform_state import PlatformState
-from storage.models.poll import Poll, PollEffect, PollStatus
+from storage.models.poll import Poll, PollEffect, PollKind, PollStatus
 from storage.models.poll_message import PollMessage
 from storage.models.poll_vote import PollVote
 from storage.models.reminder import Reminder, ReminderStatus
@@ -48,6 +48,7 @@ __all__ = [
     "PlatformState",
     "Poll",
     "PollEffect",
+    "PollKind",
     "PollMessage",
     "PollStatus",
     "PollVote",

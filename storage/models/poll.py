@@ -19,6 +19,15 @@ class PollStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class PollKind(enum.StrEnum):
+    """What a poll asks."""
+
+    STANDARD = "standard"
+    """Options to choose from (or yes / no / abstain)."""
+    DATES = "dates"
+    """``/abstimmung termin``: dates, each answered yes / maybe / no; ends in a meeting."""
+
+
 class PollEffect(enum.StrEnum):
     """What a passed result becomes."""
 
@@ -83,3 +92,19 @@ class Poll(Base):
     recorded_number: Mapped[int | None] = mapped_column(Integer)
     # Why a result that should have become a decision or goal did not (a catalog key).
     not_recorded: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[PollKind] = mapped_column(
+        enum_column(PollKind), default=PollKind.STANDARD, server_default=PollKind.STANDARD.value
+    )
+    # A date poll: the start of each option (ISO 8601, UTC, in the options' order), the place
+    # of the meeting it ends in, the frozen answers per date ([yes, maybe, no] each, set at the
+    # close), and the date the koordination chose (0-based) with the meeting made of it.
+    option_starts: Mapped[list[str] | None] = mapped_column(JSON)
+    location: Mapped[str | None] = mapped_column(String(300))
+    answer_counts: Mapped[list[list[int]] | None] = mapped_column(JSON)
+    chosen_position: Mapped[int | None] = mapped_column(Integer)
+    meeting_number: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def starts(self) -> list[datetime]:
+        """The options' starts of a date poll (aware UTC); empty for other polls."""
+        return [datetime.fromisoformat(value) for value in self.option_starts or ()]

@@ -25,6 +25,8 @@ class PollVote(Base):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     voter_key: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    # Positions of the chosen options (0-based, ascending).
+    # Positions of the chosen options (0-based, ascending); in a date poll those answered yes.
     choices: Mapped[list[int]] = mapped_column(JSON)
+    # A date poll: the answer per date in the options' order ("yes", "maybe", "no" or null).
+    answers: Mapped[list[str | None] | None] = mapped_column(JSON)
     cast_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -26,8 +26,9 @@ class JobRepository:
         group_id: int | None,
         created_at: datetime,
         data: dict[str, Any] | None = None,
+        flush: bool = True,
     ) -> ScheduledJob:
-        """A new pending job (flushed, so its id is known)."""
+        """A new pending job (flushed, so its id is known; else written with the next flush)."""
         job = ScheduledJob(
             kind=kind,
             ref_id=ref_id,
@@ -39,7 +40,8 @@ class JobRepository:
             created_at=created_at,
         )
         self.session.add(job)
-        await self.session.flush()
+        if flush:
+            await self.session.flush()
         return job
 
     async def claim_due(self, now: datetime, limit: int) -> list[ScheduledJob]:

@@ -82,6 +82,20 @@ class OutboxRepository:
         )
         self.session.info["wrote"] = True
 
+    async def mark_sent_many(self, marks: Sequence[tuple[int, datetime, str | None, bool]]) -> None:
+        """Record confirmed deliveries, ``(message id, sent at, external id, redact)`` each, with
+        one executemany per statement (deliveries of many chats are confirmed together)."""
+        plain: list[dict[str, Any]] = []
+        redacted: list[dict[str, Any]] = []
+        for message_id, at, external_id, redact in marks:
+            params = {"message_id": message_id, "sent_at": at, "sent_external_id": external_id}
+            (redacted if redact else plain).append(params)
+        connection = await self.session.connection()
+        for statement, params in ((_MARK_SENT, plain), (_MARK_SENT_REDACTED, redacted)):
+            if params:
+                await connection.execute(statement, params)
+        self.session.info["wrote"] = True
+
     async def mark_failed(self, message_id: int, error: str, *, redact: bool = False) -> None:
         """Give a message up for good, with the reason; ``redact`` as for :meth:`mark_sent`."""
         values: dict[str, Any] = {
@@ -114,6 +128,18 @@ class OutboxRepository:
         )
 
 
+def _upsert_state(insert: Any) -> Any:
+    statement = insert(PlatformState.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[PlatformState.key],
+        set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+    )
+
+
+# Built once per dialect (it runs for every update with an effect that carries a checkpoint).
+_SET_STATE = {"postgresql": _upsert_state(postgresql_insert), "sqlite": _upsert_state(sqlite_insert)}
+
+
 class StateRepository:
     """Reads and writes :class:`PlatformState` values."""
 
@@ -128,15 +154,10 @@ class StateRepository:
     async def set(self, key: str, value: str, at: datetime) -> None:
         """Store ``value`` under ``key`` (one upsert statement; it runs for many updates)."""
         connection = await self.session.connection()
-        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(PlatformState.__table__).values(key=key, value=value, updated_at=at)
-        statement = statement.on_conflict_do_update(
-            index_elements=[PlatformState.key],
-            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
-        )
+        statement = _SET_STATE["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
         # Core, not the ORM: this runs for every handled update, and the ORM's bulk-insert path
         # costs more than the statement itself.
-        await connection.execute(statement)
+        await connection.execute(statement, {"key": key, "value": value, "updated_at": at})
         self.session.info["wrote"] = True
 
     async def prune(self, prefix: str, now: datetime, days: int) -> None:

@@ -5,10 +5,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Chat, Membership, Person, Poll, PollMessage, PollStatus, PollVote
+from storage.models import Chat, Membership, Person, Poll, PollMessage, PollStatus, PollVote, WorkingGroup
+
+# Built once: these run for every vote (a native poll's answer, ``/stimme``), and a prebuilt
+# statement skips the construction and cache-key work SQLAlchemy would otherwise repeat.
+_LOCK = (
+    select(Poll)
+    .where(Poll.id == bindparam("poll_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_VOTE = select(PollVote).where(
+    PollVote.poll_id == bindparam("poll_id"), PollVote.voter_key == bindparam("voter_key")
+)
+_POLL_OF_NATIVE = (
+    select(Poll, WorkingGroup)
+    .join(PollMessage, PollMessage.poll_id == Poll.id)
+    .join(WorkingGroup, WorkingGroup.id == Poll.group_id)
+    .where(
+        PollMessage.platform == bindparam("platform"),
+        PollMessage.native_poll_id == bindparam("native_poll_id"),
+    )
+    .limit(1)
+    # Nothing pending can change which poll a native poll shows; the voter's refreshed
+    # ``last_seen`` is then flushed together with their membership's, not in a flush of its own.
+    .execution_options(autoflush=False)
+)
+_VOTE_TABLE = PollVote.__table__
+_ADD_VOTE = _VOTE_TABLE.insert().returning(_VOTE_TABLE.c.id)
 
 
 class PollRepository:
@@ -16,6 +43,9 @@ class PollRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # AGs loaded together with a poll: the session only holds weak references, and the
+        # caller's ``GroupRepository.get`` of the poll's AG is then answered without a query.
+        self._groups: dict[int, WorkingGroup] = {}
 
     async def add(self, poll: Poll) -> Poll:
         """Store a new poll (its id is set on return)."""
@@ -38,9 +68,7 @@ class PollRepository:
     async def lock(self, poll_id: int) -> Poll | None:
         """The poll with its row lock held until the transaction ends (PostgreSQL; SQLite has one
         writer): a vote, a close and the check whether everyone voted do not interleave."""
-        return await self.session.scalar(
-            select(Poll).where(Poll.id == poll_id).with_for_update().execution_options(populate_existing=True)
-        )
+        return await self.session.scalar(_LOCK, {"poll_id": poll_id})
 
     async def open_polls(self, group_id: int) -> list[Poll]:
         """The AG's open polls, by number."""
@@ -74,14 +102,21 @@ class PollRepository:
 
     async def vote(self, poll_id: int, voter_key: str) -> PollVote | None:
         """The current vote behind a voter key."""
-        return await self.session.scalar(
-            select(PollVote).where(PollVote.poll_id == poll_id, PollVote.voter_key == voter_key)
-        )
+        return await self.session.scalar(_VOTE, {"poll_id": poll_id, "voter_key": voter_key})
 
     async def add_vote(self, vote: PollVote) -> PollVote:
-        """Store a first vote."""
-        self.session.add(vote)
-        await self.session.flush()
+        """Store a first vote (its id is set on return; the object is not added to the session).
+
+        Core, not the ORM: it runs for every vote, and a flush of the unit of work costs more
+        than the statement.
+        """
+        values = {
+            column.key: getattr(vote, column.key)
+            for column in _VOTE_TABLE.columns
+            if not column.primary_key and getattr(vote, column.key) is not None
+        }
+        vote.id = (await self.session.execute(_ADD_VOTE, values)).scalar_one()
+        self.session.info["wrote"] = True
         return vote
 
     async def delete_vote(self, vote: PollVote) -> None:
@@ -95,6 +130,11 @@ class PollRepository:
             select(PollVote).where(PollVote.poll_id == poll_id).order_by(PollVote.id)
         )
         return list(rows)
+
+    async def ballots(self, poll_id: int) -> list[list[int]]:
+        """The chosen positions of every current vote of a poll (rows, not objects: a large AG's
+        tally reads thousands, and building an object each costs ten times the query)."""
+        return list(await self.session.scalars(select(PollVote.choices).where(PollVote.poll_id == poll_id)))
 
     async def voter_keys(self, poll_id: int) -> set[str]:
         """The voter keys of a poll's current votes."""
@@ -168,6 +208,19 @@ class PollRepository:
             .where(PollMessage.platform == platform, PollMessage.native_poll_id == native_poll_id)
             .limit(1)
         )
+
+    async def poll_of_native(self, platform: str, native_poll_id: str) -> Poll | None:
+        """The poll a native poll with this id shows (one query; its AG is loaded with it)."""
+        row = (
+            await self.session.execute(
+                _POLL_OF_NATIVE, {"platform": platform, "native_poll_id": native_poll_id}
+            )
+        ).first()
+        if row is None:
+            return None
+        poll, group = row
+        self._groups[group.id] = group
+        return poll
 
     async def native_messages(self, poll_id: int) -> list[PollMessage]:
         """The native polls of a poll that are not ended yet."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -52,6 +53,19 @@ class ReminderRepository:
     async def get(self, reminder_id: int) -> Reminder | None:
         """The reminder with this id."""
         return await self.session.get(Reminder, reminder_id)
+
+    async def load(self, reminder_ids: Sequence[int]) -> list[Reminder | WorkingGroup]:
+        """Load many reminders with one query and their AGs with a second one, into the session:
+        ``get`` and the AGs' ``session.get`` then find them without a query, as long as the
+        caller holds the returned rows (the session keeps unchanged rows only weakly)."""
+        if not reminder_ids:
+            return []
+        query = select(Reminder).where(Reminder.id.in_(reminder_ids))
+        loaded: list[Reminder | WorkingGroup] = list(await self.session.scalars(query))
+        group_ids = {r.group_id for r in loaded if isinstance(r, Reminder) and r.group_id is not None}
+        if group_ids:
+            loaded += await self.session.scalars(select(WorkingGroup).where(WorkingGroup.id.in_(group_ids)))
+        return loaded
 
     async def add(self, reminder: Reminder) -> Reminder:
         """Store a new reminder (flushed, so its id is known)."""

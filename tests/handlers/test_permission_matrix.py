@@ -81,6 +81,10 @@ SAMPLES: dict[str, list[Sample]] = {
     "cmd.treffen.erinnern": [Sample("2d 1h")],
     "cmd.abstimmung": [Sample("Sommerfest im Juni? | ja | nein | beschluss")],  # who may start polls
     "cmd.abstimmung.schliessen": [Sample("1")],  # the world's poll 1
+    "cmd.abstimmung.termin": [
+        Sample("Sommerfest | Do 3.12. 18 Uhr | Fr 4.12. 18 Uhr"),
+        Sample("waehlen 2 1"),  # the world's date poll 2 becomes a meeting
+    ],
     "cmd.ag.abstimmungen": [Sample("offen")],
 }
 """Catalog key → argument lines that change AG A's rows when its koordination sends them there."""
@@ -243,7 +247,8 @@ class World:
     """AG A (chats ``ag`` and ``ag2``) and AG B (chat ``umwelt``), both with a register.
 
     AG A: anna coordinates, kurt is Kümmerer, mia is a member; bodo is a member too. AG B: bodo
-    coordinates. AG A has a hint of the reopen guard in chat ``ag`` and an open poll (Nr. 1).
+    coordinates. AG A has a hint of the reopen guard in chat ``ag``, an open poll (Nr. 1) and an
+    open date poll (Nr. 2).
     """
 
     bot: BotHarness
@@ -284,6 +289,7 @@ async def world(bot: BotHarness) -> World:
     await bot.say("/rolle kurt kuemmerer", user="anna", chat="ag")
     await bot.say("/treffen jeden Dienstag 18 Uhr: Plenum", user="anna", chat="ag")
     await bot.send("/abstimmung Grillen wir im Sommer? | ja | nein", user="anna", chat="ag")  # poll 1
+    await bot.send("/abstimmung termin Fest | Sa 5.12. 15 Uhr | So 6.12. 15 Uhr", user="anna", chat="ag")  # 2
     # A second chat, so that /ag trennen can succeed.
     match = CODE.search(await bot.say("/ag verknuepfen", user="anna", chat="ag"))
     assert match

@@ -38,7 +38,11 @@ def probe_feature(log: list[tuple[int, datetime, bool, bool]]) -> Router:
         if run.overdue:
             run.missed(run.job.group_id, f"probe {run.job.ref_id}")
             return
-        await run.unit.enqueue([OutgoingMessage(CHAT, Markup().line(f"probe {run.job.ref_id}"))])
+        message = OutgoingMessage(CHAT, Markup().line(f"probe {run.job.ref_id}"))
+        if run.job.data.get("send"):
+            run.send([message])  # stored by the scheduler, with those of the batch's other jobs
+        else:
+            await run.unit.enqueue([message])
 
     return router
 
@@ -116,7 +120,39 @@ async def test_a_failing_job_is_retried_then_given_up_others_go_on(probe_bot, cl
     await bot.advance(timedelta(hours=1))
     [failing] = await bot.rows(ScheduledJob, ScheduledJob.ref_id == 1)
     assert failing.status is JobStatus.FAILED and failing.attempts == 5
-    assert [ref for ref, *_ in log].count(1) == 5
+    # Five attempts (each runs the job twice: in its batch, then alone in a savepoint).
+    assert len({at for ref, at, *_ in log if ref == 1}) == 5
+
+
+async def test_a_failing_job_in_a_batch_costs_only_itself(probe_bot, clock: ManualClock) -> None:
+    """The batch runs without savepoints; a failure rolls it back and runs it job by job, so
+    the others are fired (and their messages stored) exactly once."""
+    bot, log = probe_bot
+    for ref_id, data in [
+        (1, {"send": True}),
+        (2, {"send": True, "fail": True}),
+        (3, {}),
+        (4, {"send": True}),
+    ]:
+        await schedule(bot.app, ref_id, clock.now(), **data)
+    assert await bot.app.component("scheduler").run_due() == 4
+    await bot.settle()
+    assert [m.markup.plain() for m in bot.messenger.sent] == ["probe 1", "probe 3", "probe 4"]
+    assert len(await bot.rows(OutboxMessage)) == 3
+    statuses = {j.ref_id: (j.status, j.attempts) for j in await bot.rows(ScheduledJob)}
+    assert statuses == {
+        1: (JobStatus.DONE, 0),
+        2: (JobStatus.PENDING, 1),
+        3: (JobStatus.DONE, 0),
+        4: (JobStatus.DONE, 0),
+    }
+    # Without failures the same batch runs once, each job once.
+    log.clear()
+    for ref_id, data in [(5, {"send": True}), (6, {}), (7, {"send": True})]:
+        await schedule(bot.app, ref_id, clock.now() + timedelta(seconds=1), **data)
+    await bot.advance(timedelta(seconds=1))
+    assert [ref for ref, *_ in log] == [5, 6, 7]
+    assert [m.markup.plain() for m in bot.messenger.sent][-3:] == ["probe 5", "probe 6", "probe 7"]
 
 
 async def test_pending_jobs_survive_a_restart_and_fire_once(

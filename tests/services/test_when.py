@@ -622,6 +622,8 @@ def test_errors_are_user_errors() -> None:
         ("3.12.2025", "03.12.2025, 09:00"),
         ("heute", "21.11.2026, 09:00"),
         ("in 0 Minuten", "21.11.2026, 10:00"),
+        ("gestern 18 Uhr", "20.11.2026, 18:00"),
+        ("vorgestern", "19.11.2026, 09:00"),
     ],
 )
 def test_past(text: str, when: str) -> None:
@@ -635,6 +637,7 @@ def test_past_in_english() -> None:
     error = error_of("today 8am", language="en")
     assert error.key == "when.past"
     assert error.params["when"].startswith("Nov 21, 2026, 8:00")
+    assert error_of("yesterday 6pm", language="en").key == "when.past"
 
 
 @pytest.mark.parametrize(

@@ -271,7 +271,7 @@ class ConsoleAdapter:
         # While time travels, each message says when it arrived.
         self._travel_zone = zone
         try:
-            fired = await self.app.component("scheduler").advance_to(target)
+            fired = await self.app.component("scheduler").advance_to(target, settle=self.app.outbox.drain)
             await self.app.drain()
         finally:
             self._travel_zone = None

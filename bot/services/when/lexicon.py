@@ -72,7 +72,7 @@ _DE = _Words(
         "vorletzten": -2, "vorletzter": -2, "vorletzte": -2,
         "1.": 1, "2.": 2, "3.": 3, "4.": 4, "5.": 5,
     },
-    days={"heute": 0, "morgen": 1, "uebermorgen": 2},
+    days={"vorgestern": -2, "gestern": -1, "heute": 0, "morgen": 1, "uebermorgen": 2},
     parts={
         "frueh": "morning", "in der frueh": "morning", "morgens": "morning", "am morgen": "morning",
         "vormittags": "forenoon", "vormittag": "forenoon", "mittags": "noon", "mittag": "noon",
@@ -117,7 +117,7 @@ _EN = _Words(
         "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1,
         "second to last": -2, "second last": -2, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
     },
-    days={"today": 0, "tomorrow": 1, "the day after tomorrow": 2, "day after tomorrow": 2},
+    days={"yesterday": -1, "today": 0, "tomorrow": 1, "the day after tomorrow": 2, "day after tomorrow": 2},
     parts={
         "in the morning": "morning", "morning": "morning", "in the afternoon": "afternoon",
         "afternoon": "afternoon", "in the evening": "evening", "evening": "evening",
