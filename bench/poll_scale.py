@@ -34,7 +34,7 @@ are medians of ``--runs``.
 
 Usage: .venv/bin/python bench/poll_scale.py [--members 10000] [--tasks 4] [--runs 3]
            [--pg postgresql://postgres@127.0.0.1:5432/bench_poll] [--skip-pg] [--profile DIR]
-(≈ 3–5 minutes with PostgreSQL.) The PostgreSQL database must exist (``psql -h 127.0.0.1 -U
+(≈ 8 minutes with PostgreSQL on 2 cores.) The PostgreSQL database must exist (``psql -h 127.0.0.1 -U
 postgres -c "create database bench_poll"``); its public schema is dropped and recreated.
 """
 

@@ -30,8 +30,7 @@ _POLL_OF_NATIVE = (
         PollMessage.native_poll_id == bindparam("native_poll_id"),
     )
     .limit(1)
-    # Nothing pending can change which poll a native poll shows; the voter's refreshed
-    # ``last_seen`` is then flushed together with their membership's, not in a flush of its own.
+    # Nothing pending can change which poll a native poll shows: no flush before it.
     .execution_options(autoflush=False)
 )
 _VOTE_TABLE = PollVote.__table__
@@ -67,7 +66,14 @@ class PollRepository:
 
     async def lock(self, poll_id: int) -> Poll | None:
         """The poll with its row lock held until the transaction ends (PostgreSQL; SQLite has one
-        writer): a vote, a close and the check whether everyone voted do not interleave."""
+        writer): a vote, a close and the check whether everyone voted do not interleave.
+
+        On SQLite a poll this transaction has read already is returned as it is, without reading
+        it again: one process uses the file and its transactions take turns
+        (``storage/inline_sqlite.py``), so nobody can have changed it meanwhile.
+        """
+        if self.session.bind.dialect.name == "sqlite":
+            return await self.session.get(Poll, poll_id)
         return await self.session.scalar(_LOCK, {"poll_id": poll_id})
 
     async def open_polls(self, group_id: int) -> list[Poll]:
