@@ -263,15 +263,5 @@ def list_line(tr: Translator, poll: Poll, counts: DateCounts, now: datetime) -> 
 
 def reminder(tr: Translator, poll: Poll, group_name: str, *, private: bool) -> Markup:
     """The note to those who have not answered, before the deadline."""
-    when = moment_text(tr, poll.deadline)
-    question = shorten(poll.question, poll_format.QUESTION_PREVIEW)
-    if private:
-        return tr.markup(
-            "polls.dates.remind_private",
-            number=poll.number,
-            ag=tr.group_phrase(group_name),
-            question=question,
-            when=when,
-        )
-    key = "polls.dates.remind_group_secret" if poll.anonymous else "polls.dates.remind_group"
-    return tr.markup(key, number=poll.number, question=question, when=when)
+    keys = ("polls.dates.remind_private", "polls.dates.remind_group", "polls.dates.remind_group_secret")
+    return poll_format.reminder(tr, poll, group_name, private=private, keys=keys)

@@ -341,19 +341,28 @@ async def result_messages(
 # Reminders and suggestions --------------------------------------------------------------------
 
 
-def reminder(tr: Translator, poll: Poll, group_name: str, *, private: bool) -> Markup:
-    """The note to non-voters before the deadline: personal, or to the whole group (no names)."""
+def reminder(
+    tr: Translator,
+    poll: Poll,
+    group_name: str,
+    *,
+    private: bool,
+    keys: tuple[str, str, str] = ("polls.remind_private", "polls.remind_group", "polls.remind_group_secret"),
+) -> Markup:
+    """The note to non-voters before the deadline: personal, or to the whole group (no names).
+
+    Args:
+        keys: Catalog keys of the private, the group and the secret poll's group note (date
+            polls have their own).
+    """
     when = moment_text(tr, poll.deadline)
     question = shorten(poll.question, QUESTION_PREVIEW)
+    personal, public, secret = keys
     if private:
         return tr.markup(
-            "polls.remind_private",
-            number=poll.number,
-            ag=tr.group_phrase(group_name),
-            question=question,
-            when=when,
+            personal, number=poll.number, ag=tr.group_phrase(group_name), question=question, when=when
         )
-    key = "polls.remind_group_secret" if poll.anonymous else "polls.remind_group"
+    key = secret if poll.anonymous else public
     return tr.markup(key, number=poll.number, question=question, when=when)
 
 
