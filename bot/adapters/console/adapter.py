@@ -31,6 +31,7 @@ from bot.core.events import (
     SentMessage,
     UserRef,
 )
+from bot.core.i18n import Translator
 from bot.core.router import as_number
 from bot.core.sanitize import shorten
 
@@ -435,4 +436,5 @@ def _travel_target(text: str, now: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%d.%m.%Y, %H:%M")
+    """A moment as the bot writes it in German (``30.11.2026, 15:44``), in ``zone``."""
+    return Translator("de", zone.key).datetime(moment)
