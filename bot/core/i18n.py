@@ -1,4 +1,4 @@
-"""Translations from gettext catalogs (``locales/<lang>/LC_MESSAGES/kuemmerer.po``).
+"""Translations from gettext catalogs (``locales/<lang>/LC_MESSAGES/*.po``).
 
 Catalogs are read with Babel and compiled in memory, so no build step is needed and a fresh clone
 runs as it is. Message ids are stable keys (``decision.recorded``); the texts use the template
@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_datetime_format
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -35,23 +36,39 @@ LANGUAGES = ("de", "en")
 _NAMES_AG = re.compile(r"(?<![^\W\d_])ag(?![^\W\d_])|arbeitsgruppe", re.IGNORECASE)
 
 
+def _read_catalog(language: str) -> Catalog:
+    """One catalog of every ``*.po`` file of a language (``kuemmerer.po`` and one per large
+    feature, e.g. ``surveys.po``), so features don't all edit one file; a key defined twice is
+    an error."""
+    merged: Catalog | None = None
+    for path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=DOMAIN)
+        if merged is None:
+            merged = catalog
+            continue
+        for message in catalog:
+            if not message.id:
+                continue
+            if message.id in merged:
+                raise ValueError(f"{path.name}: {message.id!r} is defined in another catalog too")
+            merged[message.id] = message
+    if merged is None:
+        raise FileNotFoundError(f"no catalog for {language}")
+    return merged
+
+
 @cache
 def _catalog(language: str) -> gettext.GNUTranslations:
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, _read_catalog(language))
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
 
 def catalog_keys(language: str) -> set[str]:
-    """All message ids of a language's catalog (used by the completeness tests)."""
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
-    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    """All message ids of a language's catalogs (used by the completeness tests)."""
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in _read_catalog(language) if m.id}
 
 
 @lru_cache(maxsize=4096)

@@ -15,9 +15,23 @@ from bot.handlers import (
     reminders,
     roles,
     scheduling,
+    surveys,
 )
 
-FEATURES = (help, ag, goals, decisions, roles, onboarding, hints, reminders, meetings, polls, scheduling)
+FEATURES = (
+    help,
+    ag,
+    goals,
+    decisions,
+    roles,
+    onboarding,
+    hints,
+    reminders,
+    meetings,
+    polls,
+    surveys,
+    scheduling,
+)
 """Feature modules in the order ``/hilfe`` lists them."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.core.context import Context
 from bot.core.errors import UserError, command_name
 from bot.core.markup import code
@@ -11,6 +13,22 @@ from bot.handlers.polls import open_ballot
 from bot.jobs.poll_format import START_PREFIX as POLL_PREFIX
 
 router = Router()
+
+StartHandler = Callable[[Context, int], Awaitable[None]]
+START_HANDLERS: dict[str, StartHandler] = {}
+"""``/start <prefix><id>`` payloads that features handle (deep links and their buttons)."""
+
+
+def on_start(prefix: str) -> Callable[[StartHandler], StartHandler]:
+    """Register what ``/start <prefix><id>`` does (decorator), e.g. ``umfrage-`` for surveys."""
+
+    def decorate(handler: StartHandler) -> StartHandler:
+        if prefix in START_HANDLERS:
+            raise ValueError(f"start payload {prefix} registered twice")
+        START_HANDLERS[prefix] = handler
+        return handler
+
+    return decorate
 
 
 def _variants(command: Command) -> list[Command]:
@@ -85,7 +103,8 @@ async def hilfe(ctx: Context, args: Args) -> None:
 @router.command("start", needs_group=False, hidden=True)
 async def start(ctx: Context, args: Args) -> None:
     """Greeting for a private chat; ``/start brief-<AG>`` (a deep link) sends that AG's brief,
-    ``/start poll-<id>`` the secret ballot of a poll."""
+    ``/start poll-<id>`` the secret ballot of a poll, other prefixes what :func:`on_start`
+    registered."""
     payload = args.text.strip()
     if payload.startswith(START_PREFIX) and payload[len(START_PREFIX) :].isdigit():
         await onboarding(ctx, Args(payload[len(START_PREFIX) :]))
@@ -94,4 +113,9 @@ async def start(ctx: Context, args: Args) -> None:
     if poll_id.isascii() and poll_id.isdigit() and len(poll_id) <= 9:
         await open_ballot(ctx, int(poll_id))
         return
+    for prefix, handler in START_HANDLERS.items():
+        rest = payload[len(prefix) :] if payload.startswith(prefix) else ""
+        if rest.isascii() and rest.isdigit() and len(rest) <= 9:
+            await handler(ctx, int(rest))
+            return
     ctx.reply(ctx.tr.markup("start.welcome"))

@@ -19,6 +19,7 @@ from bot.services.polls import PollService
 from bot.services.register import RegisterService
 from bot.services.reminders import ReminderService
 from bot.services.schedule import ScheduleService
+from bot.services.surveys import SurveyService
 
 
 class Services:
@@ -53,6 +54,7 @@ class Services:
         self.meetings = MeetingService(session, clock, self.schedule)
         self.polls = PollService(session, clock, self.schedule, self.register)
         self.poll_dates = DatePollService(self.polls, self.meetings)
+        self.surveys = SurveyService(session, clock, self.schedule)
 
 
 __all__ = [
@@ -67,4 +69,5 @@ __all__ = [
     "ReminderService",
     "ScheduleService",
     "Services",
+    "SurveyService",
 ]

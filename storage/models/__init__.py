@@ -6,6 +6,7 @@ from storage.models.base import Base
 from storage.models.chat import Chat
 from storage.models.decision import Decision
 from storage.models.decision_tag import DecisionTag
+from storage.models.engagement_definition import EngagementDefinition
 from storage.models.enums import DecisionStatus, GoalStatus, Role
 from storage.models.goal import Goal
 from storage.models.link_attempt import LinkAttempt
@@ -23,6 +24,9 @@ from storage.models.reminder import Reminder, ReminderStatus
 from storage.models.reopen_example import ReopenExample
 from storage.models.reopen_hint import ReopenHint
 from storage.models.scheduled_job import JobStatus, ScheduledJob
+from storage.models.survey import Survey, SurveyStatus
+from storage.models.survey_response import ResponseStatus, SurveyResponse
+from storage.models.survey_template import SurveyTemplate
 from storage.models.working_group import WorkingGroup
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "Decision",
     "DecisionStatus",
     "DecisionTag",
+    "EngagementDefinition",
     "Goal",
     "GoalStatus",
     "JobStatus",
@@ -58,7 +63,12 @@ __all__ = [
     "ReminderStatus",
     "ReopenExample",
     "ReopenHint",
+    "ResponseStatus",
     "Role",
     "ScheduledJob",
+    "Survey",
+    "SurveyResponse",
+    "SurveyStatus",
+    "SurveyTemplate",
     "WorkingGroup",
 ]

@@ -41,17 +41,19 @@ USED_OUTSIDE_BOT = {"matrix.encrypted_unsupported", "matrix.buttons_hint"}
 
 
 def load_catalog(language: str) -> dict[str, list[str]]:
-    """Message id -> its translated forms (one string, or one per plural form)."""
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    """Message id -> its translated forms (one string, or one per plural form), of every
+    ``*.po`` file of the language (the loader merges them)."""
     result: dict[str, list[str]] = {}
-    for message in catalog:
-        if not message.id:
-            continue
-        key = message.id if isinstance(message.id, str) else message.id[0]
-        forms = [message.string] if isinstance(message.string, str) else list(message.string)
-        result[key] = forms
+    for path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=DOMAIN)
+        for message in catalog:
+            if not message.id:
+                continue
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            forms = [message.string] if isinstance(message.string, str) else list(message.string)
+            assert key not in result, f"{key} is defined in two catalogs of {language}"
+            result[key] = forms
     return result
 
 
