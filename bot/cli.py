@@ -11,6 +11,8 @@ import signal
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -46,13 +48,25 @@ def _parser() -> argparse.ArgumentParser:
     # suppressed default leaves the attribute alone unless the option is there.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP)
-    sub = parser.add_subparsers(dest="command", metavar="{run,console,db}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,console,db,umfrage,definition}")
     sub.add_parser("run", parents=[common], help="start the adapters named in the config (default)")
     console = sub.add_parser("console", parents=[common], help="chat with the bot in this terminal")
     console.add_argument("--script", help="read input lines from this file")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", parents=[common], help="apply all migrations")
+    survey = sub.add_parser("umfrage", help="survey templates (docs/umfragen.md)")
+    survey_sub = survey.add_subparsers(dest="import_command", required=True)
+    survey_import = survey_sub.add_parser(
+        "import", parents=[common], help="import a survey template from a TOML file"
+    )
+    survey_import.add_argument("file", metavar="DATEI.toml")
+    definition = sub.add_parser("definition", help="the shared definition of engagement")
+    definition_sub = definition.add_subparsers(dest="import_command", required=True)
+    definition_import = definition_sub.add_parser(
+        "import", parents=[common], help="adopt a changed definition from a TOML file (a new version)"
+    )
+    definition_import.add_argument("file", metavar="DATEI.toml")
     return parser
 
 
@@ -96,6 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(upgrade(config))
             print("database is up to date")
             return 0
+        if command in ("umfrage", "definition"):
+            loaded = read_import(command, args.file)
+            return (
+                EXIT_CONFIG
+                if loaded is None
+                else asyncio.run(import_file(config, command, loaded, Path(args.file).name))
+            )
         adapters = ["console"] if command == "console" else config.adapters
         options = {"script": args.script} if command == "console" else {}
         return asyncio.run(serve(config, adapters, **options))
@@ -178,6 +199,56 @@ async def upgrade(config: Config) -> None:
         await database.upgrade()
     finally:
         await database.dispose()
+
+
+def read_import(what: str, path: str) -> Any:
+    """Read and check the TOML file of ``kuemmerer umfrage|definition import``; a file with
+    errors is reported line by line (German, for the network's operator).
+
+    Returns:
+        The template or definition, or ``None`` when the file cannot be used.
+    """
+    from bot.services.survey_template import FormatError, load_definition, load_template
+
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read the file ({_one_line(exc)})")
+        return None
+    name = Path(path).name
+    try:
+        return load_template(source, name=name) if what == "umfrage" else load_definition(source, name=name)
+    except FormatError as exc:
+        print(f"kuemmerer: {path}: nicht importiert, {len(exc.problems)} Fehler:", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"  {line}", file=sys.stderr)
+        return None
+
+
+async def import_file(config: Config, what: str, loaded: Any, name: str) -> int:
+    """Store what :func:`read_import` read: a template (replacing one with its key for future
+    surveys) or a definition (a new version unless it equals a stored one)."""
+    from bot.core.ports import SystemClock
+    from bot.services import Services
+
+    database = await open_database(config)
+    try:
+        await database.upgrade()
+        async with database.transaction() as session:
+            surveys = Services(session, SystemClock()).surveys
+            if what == "umfrage":
+                replaced = await surveys.import_template(loaded, source=name)
+                verb = "replaced (running surveys keep the earlier one)" if replaced else "imported"
+                print(f"survey template {loaded.key} {verb}: /umfrage starten {loaded.key}")
+            else:
+                row, new = await surveys.add_definition(loaded, source=name)
+                if new:
+                    print(f"definition version {row.version} stored (new surveys use it)")
+                else:
+                    print(f"definition unchanged: the file equals version {row.version}")
+    finally:
+        await database.dispose()
+    return 0
 
 
 async def serve(config: Config, adapters: Sequence[str], **console_options: object) -> int:

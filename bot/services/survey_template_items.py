@@ -298,7 +298,7 @@ class ItemReader:
             c.add(where, f"Rolle „{role}“ gehört auf die oberste Ebene, nicht in eine Gruppe")
         if entry.type is not qtype:
             c.add(where, f"Rolle „{role}“ verlangt eine Frage vom Typ {qtype}, nicht {entry.type}")
-        elif role in _ROLE_OPTIONS and set(entry.options) != set(_ROLE_OPTIONS[role]):
+        elif role in _ROLE_OPTIONS and entry.options and set(entry.options) != set(_ROLE_OPTIONS[role]):
             wanted = " und ".join(_ROLE_OPTIONS[role])
             c.add((*entry.path, "options"), f"Rolle „{role}“ verlangt genau die Optionen {wanted}")
         elif role is Role.PEOPLE and not integer:

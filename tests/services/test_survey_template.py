@@ -596,3 +596,28 @@ def test_every_damaged_copy_of_the_template_loads_or_says_where() -> None:
         else:
             assert not lines[index].strip().startswith(("id =", "type =", "[[item"))
     assert refused > len(lines) // 3
+
+
+def test_the_guide_names_every_key_type_and_role() -> None:
+    guide = (ROOT / "docs" / "umfragen.md").read_text(encoding="utf-8")
+    keys = [
+        *("key", "title", "intro", "[[item]]", "id", "type", "text", "help", "required", "when", "role"),
+        *("options", "min", "max", "integer", "unit", "max_length", "more", "classify"),
+        *("require_one_of", "require_message", "[[item.question]]", "equals", "includes", "gt"),
+        *("summary", "[[criterion]]", "name", "question", "explanation", "example", "failed", "check"),
+        *("kuemmerer umfrage import DATEI.toml", "kuemmerer definition import DATEI.toml"),
+    ]
+    words = (
+        keys
+        + [t.value for t in QuestionType]
+        + ["group"]
+        + [r.value for r in Role]
+        + [c.value for c in Check]
+    )
+    # Names as code (`when`, when = …); headers and commands anywhere, e.g. in a code block.
+    missing = [
+        word
+        for word in words
+        if f"`{word}" not in guide and f"{word} =" not in guide and (word.isidentifier() or word not in guide)
+    ]
+    assert not missing
