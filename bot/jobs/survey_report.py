@@ -216,7 +216,7 @@ async def chart(tr: Translator, evaluation: Evaluation) -> Attachment | None:
     if evaluation.results is None:
         return None
     try:
-        png = await asyncio.to_thread(export.result_chart, evaluation.results, tr)
+        png = await asyncio.to_thread(export.result_chart, evaluation.results, tr, evaluation.definition)
     except Exception:
         log.exception("survey %s: the chart could not be drawn", evaluation.survey.id)
         return None

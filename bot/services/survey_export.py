@@ -411,8 +411,11 @@ def _widths(sheet: Any, widths: Sequence[int]) -> None:
 # Chart -------------------------------------------------------------------------------------
 
 
-def result_chart(results: Results, tr: Translator) -> bytes | None:
-    """Counted activities by kind of respondent as a bar chart (PNG).
+def result_chart(results: Results, tr: Translator, definition: Definition | None = None) -> bytes | None:
+    """Counted activities by kind of respondent as a bar chart (PNG); when no kind can be shown
+    (fewer than three respondents of every kind) and ``definition`` is given, the activities by
+    how they fared against it instead (counted, and not counted per failed criterion), which
+    shows no breakdown by respondent at all.
 
     One bar per kind (person, Stiftung, Kommune, …) with at least :data:`SMALL_CELL`
     respondents: its length is the number of counted activities, its label names the kind with
@@ -430,7 +433,7 @@ def result_chart(results: Results, tr: Translator) -> bytes | None:
         if not pooled.suppressed:
             shown.append((tr.text("survey.figures.kind.others"), pooled))
     if not shown:
-        return None
+        return _classification_chart(results, tr, definition) if definition is not None else None
     language = tr.language
     labels = [
         tr.text(
@@ -454,6 +457,26 @@ def result_chart(results: Results, tr: Translator) -> bytes | None:
         [cell.activities for _, cell in shown],
         subtitle=subtitle,
     )
+
+
+def _classification_chart(results: Results, tr: Translator, definition: Definition) -> bytes | None:
+    if not results.activities:
+        return None
+    labels = [tr.text("survey.figures.counted")]
+    values = [results.counted]
+    for criterion_id, count in results.failed:
+        labels.append(
+            tr.text("survey.figures.failed", reason=reasons(definition, [criterion_id], tr.language))
+        )
+        values.append(count)
+    subtitle = tr.text(
+        "survey.figures.chart_subtitle",
+        results.respondents,
+        counted=results.counted,
+        activities=results.activities,
+    )
+    title = tr.text("survey.figures.classification_title", version=definition.version or 1)
+    return charts.bar_chart(title, labels, values, subtitle=subtitle, highlight=0)
 
 
 def _pool(cells: Sequence[Figures]) -> Figures:

@@ -274,3 +274,27 @@ def test_chart_none_without_anything_to_draw():
         response("organisation", "kommune", "B", activities=[{"mode": "indirect", "money": 10}]),
     ]
     assert result_chart(summarize(*classified(two_orgs), DEFINITION), Translator("de")) is None
+
+
+def test_chart_by_the_definition_when_no_kind_can_be_shown(monkeypatch):
+    """Two organisations of different kinds: no kind may be drawn, but the activities against
+    the definition can (no breakdown by respondent)."""
+    two_orgs = [
+        response("organisation", "stiftung", "A", activities=[{"mode": "indirect", "money": 10}]),
+        response("person", None, None, activities=[{"mode": "direct", "hours": 3, "no": ("freiwillig",)}]),
+    ]
+    results = summarize(*classified(two_orgs), DEFINITION)
+    calls = []
+    real = charts.bar_chart
+
+    def spy(title, labels, values, **options):
+        calls.append((title, list(labels), list(values)))
+        return real(title, labels, values, **options)
+
+    monkeypatch.setattr(survey_export.charts, "bar_chart", spy)
+    png = result_chart(results, Translator("de"), DEFINITION)
+    assert png is not None and png.startswith(b"\x89PNG")
+    ((title, labels, values),) = calls
+    assert title.startswith("Tätigkeiten nach der Definition")
+    assert labels == ["zählt als Engagement", "zählt nicht: nicht freiwillig"]
+    assert values == [1, 1]
