@@ -10,7 +10,8 @@ anonymous survey are marked secret, so the outbox keeps no copy of them once del
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.errors import UserError, error_markup
+from bot.core.errors import UsageError, UserError, error_markup
+from bot.core.events import Button
 from bot.core.i18n import Translator
 from bot.core.router import Args, Router, as_number
 from bot.handlers.help import on_start
@@ -130,33 +131,65 @@ async def open_survey(ctx: Context, group: WorkingGroup, survey: Survey, *, chan
     show_turn(ctx, group, conv, conv.open())
 
 
-async def _pick_survey(ctx: Context, number: int | None) -> tuple[WorkingGroup, Survey]:
-    """The survey ``/umfrage weiter`` means: by number in the chat's AG, else the open one the
-    person has not finished (asking which when several AGs have one)."""
+class _Which(Exception):
+    """Several surveys fit: the person picks one with a button (the same command, naming it)."""
+
+    def __init__(self, choices: list[tuple[WorkingGroup, Survey]]) -> None:
+        super().__init__("which survey")
+        self.choices = choices
+
+
+async def _by_token(ctx: Context, text: str) -> tuple[WorkingGroup, Survey] | None:
+    """``umfrage-<id>`` (what the choice buttons send) names a survey of any of one's AGs."""
+    token = text.strip()
+    rest = token[len(fmt.START_PREFIX) :] if token.startswith(fmt.START_PREFIX) else ""
+    if not (rest.isascii() and rest.isdigit() and len(rest) <= 9):
+        return None
+    survey = await ctx.services.surveys.by_id(int(rest))
+    group = await ctx.services.groups.repo.get(survey.group_id) if survey is not None else None
+    if survey is None or group is None:
+        raise UserError("survey.unknown")
+    return group, survey
+
+
+async def _pick(ctx: Context, text: str, *, finished: bool) -> tuple[WorkingGroup, Survey]:
+    """The survey ``/umfrage weiter`` (or ``aendern``) means: named by a button, by number in
+    the chat's AG, else the open one the person has not finished (or has, to change it); with
+    several, :class:`_Which` asks which."""
     surveys = ctx.services.surveys
+    named = await _by_token(ctx, text)
+    if named is not None:
+        return named
+    number = as_number(text) if text else None
+    if text and number is None:
+        raise UsageError()
     if number is not None:
         group = ctx.require_group()
         return group, await surveys.get(group, number)
-    active = await surveys.active(ctx.person)
+    active = await surveys.active(ctx.person) if not finished else None
     if active is not None:
         return active[0], active[1]
     candidates = []
     for group, survey in await surveys.open_for(ctx.person):
         response = await surveys.response(survey, ctx.person)
-        if response is None or response.status.value != "finished" or response.editing:
+        done = response is not None and response.status.value == "finished"
+        if done == finished or (response is not None and response.editing):
             candidates.append((group, survey))
     if ctx.group is not None and not ctx.is_private:
         candidates = [(g, s) for g, s in candidates if g.id == ctx.group.id]
     if not candidates:
-        raise UserError("survey.nothing_open")
+        raise UserError("survey.change_none" if finished else "survey.nothing_open")
     if len(candidates) > 1:
-        raise _which(ctx, candidates)
+        raise _Which(candidates)
     return candidates[0]
 
 
-def _which(ctx: Context, candidates: list[tuple[WorkingGroup, Survey]]) -> UserError:
-    lines = "\n".join(f"- {s.title} ({g.name}): /start {fmt.START_PREFIX}{s.id}" for g, s in candidates)
-    return UserError("survey.which", choices=lines)
+def _ask_which(ctx: Context, choices: list[tuple[WorkingGroup, Survey]], command: str) -> None:
+    buttons = [
+        [Button(f"{survey.title} ({group.name})", command=f"{command} {fmt.START_PREFIX}{survey.id}")]
+        for group, survey in choices
+    ]
+    ctx.reply(ctx.tr.markup("survey.which"), buttons=buttons)
 
 
 @router.subcommand(
@@ -164,31 +197,22 @@ def _which(ctx: Context, candidates: list[tuple[WorkingGroup, Survey]]) -> UserE
 )
 async def resume(ctx: Context, args: Args) -> None:
     """``/umfrage weiter [<Nr>]``: answer a survey privately, or go on where you stopped."""
-    number = as_number(args.text) if args.text else None
-    group, survey = await _pick_survey(ctx, number)
+    try:
+        group, survey = await _pick(ctx, args.text, finished=False)
+    except _Which as which:
+        _ask_which(ctx, which.choices, "/umfrage weiter")
+        return
     await open_survey(ctx, group, survey)
 
 
 @router.subcommand("umfrage", "aendern", aliases=("change", "edit"), needs_group=False)
 async def change(ctx: Context, args: Args) -> None:
     """``/umfrage aendern [<Nr>]``: change a finished response until the deadline."""
-    surveys = ctx.services.surveys
-    number = as_number(args.text) if args.text else None
-    if number is not None:
-        group = ctx.require_group()
-        survey = await surveys.get(group, number)
-    else:
-        finished = []
-        for group_, survey_ in await surveys.open_for(ctx.person):
-            response = await surveys.response(survey_, ctx.person)
-            if response is not None and response.status.value == "finished":
-                finished.append((group_, survey_))
-        if not finished:
-            raise UserError("survey.change_none")
-        if len(finished) > 1:
-            choices = "\n".join(f"- {s.title} ({g.name}): /umfrage aendern {s.number}" for g, s in finished)
-            raise UserError("survey.which", choices=choices)
-        group, survey = finished[0]
+    try:
+        group, survey = await _pick(ctx, args.text, finished=True)
+    except _Which as which:
+        _ask_which(ctx, which.choices, "/umfrage aendern")
+        return
     await open_survey(ctx, group, survey, change=True)
 
 
