@@ -354,3 +354,59 @@ async def test_telegram_token_rejected_exits_2(tmp_path):
     result = subprocess.CompletedProcess([], process.returncode, stdout.decode(), stderr.decode())
     line = assert_one_line(result, 2, "telegram", "rejected the token", "[telegram] token")
     assert "TOKENSECRET" not in line
+
+
+# Survey templates and the definition (issue 12) ------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_umfrage_import_stores_a_template_that_a_survey_can_start_from(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    result = run(["umfrage", "import", str(DOCS / "umfrage-beispiel.toml")], tmp_path, database=database)
+    assert result.returncode == 0, result.stderr
+    assert "raumbedarf imported" in result.stdout
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT key FROM survey_templates").fetchall() == [("raumbedarf",)]
+    again = run(["umfrage", "import", str(DOCS / "umfrage-beispiel.toml")], tmp_path, database=database)
+    assert again.returncode == 0 and "replaced" in again.stdout
+    session = "/ag anlegen Test\n/umfrage vorlagen\n/umfrage starten raumbedarf\n"
+    console = run(["console"], tmp_path, database=database, stdin=session)
+    assert console.returncode == 0, console.stderr
+    assert "raumbedarf" in console.stdout
+    assert "Umfrage Nr. 1 der AG Test" in console.stdout
+
+
+def test_umfrage_import_of_a_broken_file_names_key_and_line_and_stores_nothing(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    broken = tmp_path / "kaputt.toml"
+    broken.write_text(
+        'key = "kaputt"\ntitle = "Kaputt"\n\n[[item]]\nid = "a"\ntype = "choise"\ntext = "Frage?"\n',
+        encoding="utf-8",
+    )
+    result = run(["umfrage", "import", str(broken)], tmp_path, database=database)
+    assert result.returncode == 2
+    assert "nicht importiert" in result.stderr
+    assert "kaputt.toml:6: item[0].type" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        not database.exists()
+        or "survey_templates" not in tables(database)
+        or not sqlite3.connect(database).execute("SELECT * FROM survey_templates").fetchall()
+    )
+
+
+def test_definition_import_creates_a_new_version_once(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    first = run(["definition", "import", str(DOCS / "definition-beispiel.toml")], tmp_path, database=database)
+    assert first.returncode == 0, first.stderr
+    assert "definition version 2 stored" in first.stdout
+    again = run(["definition", "import", str(DOCS / "definition-beispiel.toml")], tmp_path, database=database)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    with sqlite3.connect(database) as conn:
+        versions = conn.execute(
+            "SELECT version, source FROM engagement_definitions ORDER BY version"
+        ).fetchall()
+    assert versions == [(1, "default"), (2, "definition-beispiel.toml")]
+    missing = run(["definition", "import", str(tmp_path / "fehlt.toml")], tmp_path, database=database)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
