@@ -111,7 +111,7 @@ async def open_survey(ctx: Context, group: WorkingGroup, survey: Survey, *, chan
     membership = await ctx.services.groups.people.membership(group.id, ctx.person.id)
     if membership is None or membership.left_at is not None:
         raise UserError("survey.not_member")
-    if survey.status is not SurveyStatus.OPEN:
+    if survey.status is not SurveyStatus.OPEN or ctx.clock.now() >= survey.deadline:
         raise UserError("survey.closed", number=survey.number)
     surveys = ctx.services.surveys
     existing = await surveys.response(survey, ctx.person)
@@ -229,10 +229,19 @@ async def start_link(ctx: Context, survey_id: int) -> None:
 
 
 async def _active(ctx: Context) -> tuple[WorkingGroup, Conversation] | None:
+    """The conversation open in the person's private chat.
+
+    Raises:
+        UserError: Its deadline has passed (the close job may not have run yet, e.g. right
+            after a downtime): no answer is taken any more.
+    """
     active = await ctx.services.surveys.active(ctx.person)
     if active is None:
         return None
     group, survey, response = active
+    if ctx.clock.now() >= survey.deadline:
+        response.active = False
+        raise UserError("survey.closed", number=survey.number)
     return group, await conversation(ctx, group, survey, response)
 
 

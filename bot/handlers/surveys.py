@@ -8,12 +8,14 @@ deadline and the reminder before it are :mod:`bot.jobs.surveys`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from bot.core.addressing import chat_ref, private_chat
 from bot.core.context import Context
 from bot.core.errors import PermissionDenied, UsageError, UserError
 from bot.core.events import Attachment, OutgoingMessage
+from bot.core.i18n import Translator
 from bot.core.markup import bold, code
 from bot.core.router import Args, Router, as_number
 from bot.handlers import survey_answers
@@ -21,6 +23,7 @@ from bot.jobs import survey_format as fmt
 from bot.jobs import survey_report as report
 from bot.jobs import surveys as jobs
 from bot.services import survey_export as export
+from bot.services import survey_table
 from bot.services.polls import DEADLINE_TIME
 from bot.services.surveys import JOB_CLOSE, JOB_REMIND
 from bot.services.when import parse_when
@@ -232,15 +235,11 @@ async def export_files(ctx: Context, args: Args) -> None:
     """``/umfrage export [<Nr>]`` (koordination): a CSV and an XLSX file, sent privately."""
     group, survey = await _survey(ctx, args)
     evaluation = await jobs.evaluation(ctx.services, survey)
-    if evaluation.results is None or evaluation.definition is None:
-        raise UserError("survey.export_unclassified")
     tr = ctx.tr
     language = tr.language
     info = report.meta(evaluation, group.name, group.timezone)
-    csv_data = export.to_csv(info, evaluation.activities, evaluation.definition, language)
-    xlsx_data = export.to_xlsx(
-        info, evaluation.results, evaluation.activities, evaluation.definition, language
-    )
+    # openpyxl and a large survey take a while: not in the loop every chat shares.
+    csv_data, xlsx_data = await asyncio.to_thread(_files, tr, evaluation, info)
     target = private_chat(ctx.person)
     caption = tr.markup("survey.export_caption", number=survey.number, title=survey.title)
     files = (
@@ -251,11 +250,28 @@ async def export_files(ctx: Context, args: Args) -> None:
             xlsx_data,
         ),
     )
-    fallback_note = OutgoingMessage(ctx.event.chat, tr.markup("survey.export_open_private"))
-    for attachment in files:
-        ctx.outgoing.append(OutgoingMessage(target, caption, attachment=attachment, fallback=fallback_note))
+    note = OutgoingMessage(ctx.event.chat, tr.markup("survey.export_open_private"))
+    for position, attachment in enumerate(files):
+        fallback = note if position == 0 else None  # one note, not one per file
+        ctx.outgoing.append(OutgoingMessage(target, caption, attachment=attachment, fallback=fallback))
     if not ctx.is_private:
         ctx.say("survey.export_sent")
+
+
+def _files(tr: Translator, evaluation: report.Evaluation, info: export.ExportMeta) -> tuple[bytes, bytes]:
+    """The CSV and XLSX of a survey: activities with their classification, or for a template
+    that does not classify one row per response."""
+    language = tr.language
+    if evaluation.results is None or evaluation.definition is None:
+        headers, rows = report.answers_table(tr, evaluation)
+        return (
+            survey_table.to_csv(headers, rows, language),
+            survey_table.to_xlsx(headers, rows, evaluation.survey.title),
+        )
+    return (
+        export.to_csv(info, evaluation.activities, evaluation.definition, language),
+        export.to_xlsx(info, evaluation.results, evaluation.activities, evaluation.definition, language),
+    )
 
 
 @router.command("definition", needs_group=False)

@@ -21,7 +21,7 @@ from bot.jobs.survey_format import value_text
 from bot.services import survey_export as export
 from bot.services import survey_flow as flow
 from bot.services.survey_input import format_number
-from bot.services.survey_model import Definition, QuestionType, Template
+from bot.services.survey_model import Definition, Group, QuestionType, Template
 from bot.services.survey_results import SMALL_CELL, Activity, Respondent, Results, classify, summarize
 from bot.services.text import shorten
 from storage.models import Survey, SurveyResponse
@@ -177,7 +177,8 @@ def _generic(tr: Translator, evaluation: Evaluation) -> Markup:
             # Repetitions of a group question are pooled under the question.
             key = f"{step.group.id}.{step.question.id}" if step.group is not None else step.key
             per_step.setdefault(key, (step, []))[1].append((response.id, response.answers[step.key]))
-    for step, values in per_step.values():
+    order = _question_order(evaluation.template)
+    for _, (step, values) in sorted(per_step.items(), key=lambda item: order.get(item[0], len(order))):
         question = step.question
         markup.line(bold(question.text.get(tr.language)))
         kind = question.type
@@ -209,6 +210,18 @@ def _generic(tr: Translator, evaluation: Evaluation) -> Markup:
     if not per_step:
         markup.line(tr.text("survey.result_empty"))
     return markup
+
+
+def _question_order(template: Template) -> dict[str, int]:
+    """Position of every question in the template (a group's as ``<group>.<question>``)."""
+    order: dict[str, int] = {}
+    for item in template.items:
+        if isinstance(item, Group):
+            for question in item.questions:
+                order[f"{item.id}.{question.id}"] = len(order)
+        else:
+            order[item.id] = len(order)
+    return order
 
 
 async def chart(tr: Translator, evaluation: Evaluation) -> Attachment | None:
@@ -281,3 +294,28 @@ def comparison(tr: Translator, first: Evaluation, second: Evaluation) -> Markup:
             )
         )
     return markup
+
+
+def answers_table(tr: Translator, evaluation: Evaluation) -> tuple[list[str], list[list[Any]]]:
+    """A survey that does not classify, for its export: one row per response (numbered, no
+    identity), one column per question as asked (a group's questions once per repetition);
+    numbers stay numbers, other answers read as the respondent gave them."""
+    columns: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    for response in evaluation.responses:
+        row: dict[str, Any] = {}
+        for step in flow.steps(evaluation.template, None, response.answers):
+            if step.is_more or step.key not in response.answers:
+                continue
+            where = flow.group_title(step, tr.language)
+            text = step.question.text.get(tr.language)
+            columns.setdefault(step.key, f"{where}: {text}" if where else text)
+            value = response.answers[step.key]
+            numeric = step.question.type in (QuestionType.NUMBER, QuestionType.MONEY, QuestionType.HOURS)
+            row[step.key] = value if numeric or value is None else value_text(tr, step, value)
+        rows.append(row)
+    # Template order, with each repetition's questions after the one before.
+    order = [key for key in columns]
+    headers = [tr.text("survey.table.column.respondent"), *(columns[key] for key in order)]
+    table = [[index, *(row.get(key) for key in order)] for index, row in enumerate(rows, start=1)]
+    return headers, table

@@ -245,11 +245,11 @@ def to_csv(meta: ExportMeta, activities: Sequence[Activity], definition: Definit
     writer = csv.writer(buffer, delimiter=";" if german else ",", lineterminator="\r\n")
     writer.writerow([tr.text(key) for key in _ACTIVITY_COLUMNS])
     for row in activity_rows(activities, definition, tr):
-        writer.writerow([_csv_cell(value, german) for value in row])
+        writer.writerow([csv_cell(value, german) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _csv_cell(value: Any, german: bool) -> str:
+def csv_cell(value: Any, german: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, int | float):
@@ -297,11 +297,11 @@ def to_xlsx(
     book = Workbook()
     sheet = book.active
     sheet.title = tr.text("survey.table.sheet.activities")
-    _write(sheet, [tr.text(key) for key in _ACTIVITY_COLUMNS], bold=True)
+    write_row(sheet, [tr.text(key) for key in _ACTIVITY_COLUMNS], bold=True)
     for row in activity_rows(activities, definition, tr):
-        _write(sheet, row)
+        write_row(sheet, row)
     sheet.freeze_panes = "A2"
-    _widths(sheet, [10, 16, 24, 10, 48, 12, 12, 10, 12, 24, 12, 8, 40])
+    set_widths(sheet, [10, 16, 24, 10, 48, 12, 12, 10, 12, 24, 12, 8, 40])
 
     _totals_sheet(book.create_sheet(tr.text("survey.table.sheet.totals")), meta, results, definition, tr)
     _definition_sheet(book.create_sheet(tr.text("survey.table.sheet.definition")), definition, tr)
@@ -335,29 +335,31 @@ def _totals_sheet(
         ("survey.table.meta.not_counted", results.not_counted),
     ]
     for key, value in facts:
-        _write(sheet, [tr.text(key), value])
-    _write(sheet, [tr.text("survey.table.small_cell_note", minimum=SMALL_CELL)])
-    _write(sheet, [])
+        write_row(sheet, [tr.text(key), value])
+    write_row(sheet, [tr.text("survey.table.small_cell_note", minimum=SMALL_CELL)])
+    write_row(sheet, [])
 
     headers = ["survey.table.column.section", "survey.table.column.cell", *_FIGURE_COLUMNS]
-    _write(sheet, [tr.text(key) for key in headers], bold=True)
-    _write(
+    write_row(sheet, [tr.text(key) for key in headers], bold=True)
+    write_row(
         sheet,
         _figure_row(
             tr.text("survey.table.section.total"), tr.text("survey.figures.total"), results.total, tr
         ),
     )
     for mode, cell in results.by_mode.items():
-        _write(sheet, _figure_row(tr.text("survey.table.section.mode"), mode_label(mode, tr), cell, tr))
+        write_row(sheet, _figure_row(tr.text("survey.table.section.mode"), mode_label(mode, tr), cell, tr))
     for kind, cell in results.by_kind.items():
-        _write(sheet, _figure_row(tr.text("survey.table.section.kind"), kind_label(kind, tr), cell, tr))
+        write_row(sheet, _figure_row(tr.text("survey.table.section.kind"), kind_label(kind, tr), cell, tr))
 
-    _write(sheet, [])
-    _write(sheet, [tr.text("survey.table.column.criterion"), tr.text("survey.table.column.count")], bold=True)
+    write_row(sheet, [])
+    write_row(
+        sheet, [tr.text("survey.table.column.criterion"), tr.text("survey.table.column.count")], bold=True
+    )
     for criterion_id, count in results.failed:
         criterion = definition.criterion(criterion_id)
-        _write(sheet, [criterion.name.get(tr.language) if criterion else criterion_id, count])
-    _widths(sheet, [28, 28, *[14] * len(_FIGURE_COLUMNS)])
+        write_row(sheet, [criterion.name.get(tr.language) if criterion else criterion_id, count])
+    set_widths(sheet, [28, 28, *[14] * len(_FIGURE_COLUMNS)])
 
 
 def _figure_row(section: str, label: str, cell: Figures, tr: Translator) -> list[Any]:
@@ -369,19 +371,19 @@ def _figure_row(section: str, label: str, cell: Figures, tr: Translator) -> list
 
 def _definition_sheet(sheet: Any, definition: Definition, tr: Translator) -> None:
     language = tr.language
-    _write(sheet, [tr.text("survey.table.meta.definition_version"), definition.version])
-    _write(sheet, [tr.text("survey.table.definition_title"), definition.title.get(language)])
+    write_row(sheet, [tr.text("survey.table.meta.definition_version"), definition.version])
+    write_row(sheet, [tr.text("survey.table.definition_title"), definition.title.get(language)])
     if definition.summary is not None:
-        _write(sheet, [tr.text("survey.table.definition_summary"), definition.summary.get(language)])
-    _write(sheet, [])
-    _write(sheet, [tr.text(key) for key in _CRITERION_COLUMNS], bold=True)
+        write_row(sheet, [tr.text("survey.table.definition_summary"), definition.summary.get(language)])
+    write_row(sheet, [])
+    write_row(sheet, [tr.text(key) for key in _CRITERION_COLUMNS], bold=True)
     for c in definition.criteria:
         texts = (c.name, c.question, c.explanation, c.example, c.failed)
-        _write(sheet, [c.id, *(text.get(language) for text in texts)])
-    _widths(sheet, [24, 28, 48, 60, 48, 28])
+        write_row(sheet, [c.id, *(text.get(language) for text in texts)])
+    set_widths(sheet, [24, 28, 48, 60, 48, 28])
 
 
-def _write(sheet: Any, values: Sequence[Any], *, bold: bool = False) -> None:
+def write_row(sheet: Any, values: Sequence[Any], *, bold: bool = False) -> None:
     """Append a row (none for an empty one: a blank row); text cells are forced to strings."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -401,7 +403,7 @@ def _bold() -> Any:
     return Font(bold=True)
 
 
-def _widths(sheet: Any, widths: Sequence[int]) -> None:
+def set_widths(sheet: Any, widths: Sequence[int]) -> None:
     from openpyxl.utils import get_column_letter
 
     for column, width in enumerate(widths, start=1):

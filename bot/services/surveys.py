@@ -52,6 +52,8 @@ DEFAULT_DURATION = timedelta(days=14)
 """How long a survey runs when ``/umfrage starten`` names no deadline."""
 REMIND_BEFORE = timedelta(days=1)
 MAX_DURATION = timedelta(days=400)
+MAX_OPEN = 5
+"""Open surveys per AG: more would flood every member's private chat with invitations."""
 SHIPPED_TEMPLATES = ("engagement.toml",)
 """Templates that come with the bot (``bot/services/surveys_data``)."""
 
@@ -220,9 +222,16 @@ class SurveyService:
         """Start a survey from a template, with the current definition, and schedule its jobs.
 
         Raises:
-            UserError: The deadline is past or too far ahead.
+            UserError: The deadline is past or too far ahead, or the AG runs too many surveys.
         """
         now = self.clock.now()
+        running = await self.session.scalar(
+            select(func.count())
+            .select_from(Survey)
+            .where(Survey.group_id == group.id, Survey.status == SurveyStatus.OPEN)
+        )
+        if (running or 0) >= MAX_OPEN:
+            raise UserError("survey.too_many", n=MAX_OPEN)
         deadline = deadline or now + DEFAULT_DURATION
         if deadline <= now:
             raise UserError("survey.deadline_past")
