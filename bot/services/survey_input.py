@@ -9,24 +9,18 @@ by the engine before it calls this module.
 
 Who does what: our own small grammar (:mod:`re`) reads numbers, because no library reads
 "1.200" as 1200 and "12.5" as 12.5 in one German answer; :mod:`decimal` keeps the digits exact
-until the value is stored; **babel** formats numbers and amounts and names the months;
-dates go through the bot's time grammar (:func:`bot.services.when.parse_when`), except that a
-survey date may lie in the past and may name only a month ("seit März 2024").
+until the value is stored; **babel** formats numbers and amounts; dates are read by
+:mod:`bot.services.survey_dates` (the bot's time grammar, plus past dates and months).
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from zoneinfo import ZoneInfo
 
-from babel.dates import get_month_names
 from babel.numbers import format_currency, format_decimal
 
 from bot.core.errors import UserError
@@ -34,7 +28,6 @@ from bot.core.i18n import Translator
 from bot.core.sanitize import echo, scrub
 from bot.services.survey_model import Option, Question, QuestionType
 from bot.services.text import clean, fold
-from bot.services.when import MAX_YEARS, WhenError, parse_when
 
 Answer = str | list[str] | bool | float | int
 """A stored answer: option id, option ids, yes/no, number, ISO date or text."""
@@ -105,7 +98,7 @@ def parse_yes_no(text: str) -> bool:
     Raises:
         AnswerError: ``survey.input.empty``, or ``survey.input.yes_no`` for anything else.
     """
-    value = _prepared(text)
+    value = prepared(text)
     if len(value) <= MAX_INPUT:
         folded = _EMOJI_MODIFIERS.sub("", fold(value)).strip(_EDGE_PUNCTUATION)
         first = _FIRST_WORD.match(folded)
@@ -117,7 +110,7 @@ def parse_yes_no(text: str) -> bool:
     raise AnswerError("survey.input.yes_no", given=echo(value))
 
 
-def _prepared(text: str) -> str:
+def prepared(text: str) -> str:
     """``text`` scrubbed and stripped; empty input is an error for every type."""
     value = scrub(text or "").strip()
     if not value:
@@ -172,7 +165,7 @@ def parse_german_number(text: str, *, language: str = "de") -> float:
 def _read_number(text: str, language: str, extra_words: frozenset[str]) -> Decimal:
     """The number in ``text`` (see :func:`parse_german_number`); ``extra_words`` may also stand
     around it (the question's unit)."""
-    value = _prepared(text)
+    value = prepared(text)
     given = echo(value)
     if len(value) > MAX_INPUT:
         raise AnswerError("survey.input.not_a_number", given=given)
@@ -320,7 +313,7 @@ _ALL = frozenset({"alle", "all", "alles"})
 _LABEL_PARTS = 4
 
 
-def _variants(text: str) -> set[str]:
+def variants(text: str) -> set[str]:
     """How a text may be typed: folded with "ä" as "ae" (:func:`fold`) and as "a"."""
     plain = unicodedata.normalize("NFKD", text.casefold())
     plain = " ".join("".join(c for c in plain if not unicodedata.combining(c)).split())
@@ -329,13 +322,13 @@ def _variants(text: str) -> set[str]:
 
 def _names(option: Option) -> set[str]:
     """The option's id and labels in every typed form."""
-    names = _variants(option.id) | _variants(option.label.de)
-    return names | _variants(option.label.en) if option.label.en else names
+    names = variants(option.id) | variants(option.label.de)
+    return names | variants(option.label.en) if option.label.en else names
 
 
 def _exact(question: Question, text: str) -> Option | None:
     """The option whose number, id or label ``text`` is (no prefixes)."""
-    typed = _variants(text.strip().strip(_EDGE_PUNCTUATION))
+    typed = variants(text.strip().strip(_EDGE_PUNCTUATION))
     if (m := _OPTION_NUMBER.fullmatch(fold(text).strip(" !"))) is not None:
         number = int(m.group(1))
         return question.options[number - 1] if 1 <= number <= len(question.options) else None
@@ -348,7 +341,7 @@ def _option(question: Question, text: str, language: str, unknown_key: str) -> O
     found = _exact(question, text)
     if found is not None:
         return found
-    typed = {t for t in _variants(text.strip().strip(_EDGE_PUNCTUATION)) if len(t) >= 3}
+    typed = {t for t in variants(text.strip().strip(_EDGE_PUNCTUATION)) if len(t) >= 3}
     if typed and not _OPTION_NUMBER.fullmatch(fold(text).strip(" !")):
         # The beginning of a label first, then of one of its words ("Hoch" for "Schule / Hochschule").
         for words in (False, True):
@@ -369,7 +362,7 @@ def _begins(option: Option, typed: set[str], words: bool) -> bool:
 
 
 def _choice_answer(question: Question, text: str, language: str) -> str:
-    value = _prepared(text)
+    value = prepared(text)
     if len(value) > MAX_INPUT:
         raise AnswerError("survey.input.unknown_option", given=echo(value), last=len(question.options))
     return _option(question, value, language, "survey.input.unknown_option").id
@@ -377,7 +370,7 @@ def _choice_answer(question: Question, text: str, language: str) -> str:
 
 def _multi_answer(question: Question, text: str, language: str) -> list[str]:
     """Several options, separated by commas, "und", "&", "/", ";" (numbers also by spaces)."""
-    value = _prepared(text)
+    value = prepared(text)
     if len(value) > MAX_INPUT:
         raise AnswerError("survey.input.unknown_part", given=echo(value), last=len(question.options))
     if fold(value).strip(" .!") in _ALL:
@@ -405,129 +398,6 @@ def _multi_answer(question: Question, text: str, language: str) -> list[str]:
     if not chosen:
         raise AnswerError("survey.input.empty")
     return [o.id for o in question.options if o.id in chosen]
-
-
-# --------------------------------------------------------------------------------------------
-# Dates
-
-# Leading words of a date answer ("seit März 2024", "am 3.12.", "in May 2024"); "seit"/"since"
-# also say the date lies in the past. The time grammar gets the text without the words it does
-# not know (_START_WORDS): it reads "am", "den", "in 2 Tagen" itself.
-_DATE_PREFIX = re.compile(r"(?:(?:seit|since|ab|from|am|on|vom|von|im|in|den|dem|zum|the|of)\s+)+")
-_START_WORDS = re.compile(r"(?:seit|since|ab|from|vom|von)\s+")
-_YEAR_ONLY = re.compile(r"(?P<y>[0-9]{4})")
-_MONTH_YEAR_NUMERIC = re.compile(r"(?P<m>[0-9]{1,2})\s*[./-]\s*(?P<y>[0-9]{4})")
-_DAY_MONTH = re.compile(r"(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.?")
-_PART_DAYS = {"anfang": 1, "beginning of": 1, "start of": 1, "mitte": 15, "mid": 15, "ende": -1, "end of": -1}
-
-
-@cache
-def _months() -> dict[str, int]:
-    """Folded month names of both languages (babel's CLDR data), full and abbreviated."""
-    names: dict[str, int] = {}
-    for locale in ("de", "en"):
-        for context in ("format", "stand-alone"):
-            for width in ("wide", "abbreviated"):
-                for month, name in get_month_names(width, context, locale).items():
-                    for variant in _variants(str(name).rstrip(".")):
-                        names[variant] = month
-    names["sept"] = 9
-    return names
-
-
-@cache
-def _month_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    months = "|".join(re.escape(m) for m in sorted(_months(), key=len, reverse=True))
-    parts = "|".join(sorted(_PART_DAYS, key=len, reverse=True))
-    month_year = re.compile(rf"(?:(?P<part>{parts})\s+)?(?P<mon>{months})\.?(?:\s*(?P<y>[0-9]{{4}}))?")
-    day_month = re.compile(
-        rf"(?P<d>[0-9]{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?(?P<mon>{months})\.?"
-        rf"|(?P<mon2>{months})\.?\s+(?P<d2>[0-9]{{1,2}})(?:st|nd|rd|th|\.)?"
-    )
-    return month_year, day_month
-
-
-def _day(year: int, month: int, day: int) -> date | None:
-    """The date, or ``None`` if it does not exist; ``day`` -1 is the month's last."""
-    if not 1 <= month <= 12 or not 1 <= year <= 9999:
-        return None
-    if day == -1:
-        day = calendar.monthrange(year, month)[1]
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _nearest(make: Callable[[int], date | None], today: date, past: bool) -> date | None:
-    """A date typed without a year: the nearest such date to today, or with "seit" the latest
-    one not after today (asked in January, "seit März" is last March)."""
-    candidates = [d for year in range(today.year - 4, today.year + 5) if (d := make(year))]
-    if past:
-        candidates = [d for d in candidates if d <= today]
-    return min(candidates, key=lambda d: (abs((d - today).days), d), default=None)
-
-
-def _date_answer(text: str, language: str, now: datetime, tz: str) -> str:
-    """A calendar date as ISO string: past and future dates, a month for its first day."""
-    value = _prepared(text)
-    given = echo(value)
-    if len(value) > MAX_INPUT:
-        raise AnswerError("survey.input.not_a_date", given=given)
-    today = now.astimezone(ZoneInfo(tz)).date()
-    folded = fold(value).rstrip(" !?")
-    prefix = _DATE_PREFIX.match(folded)
-    past = prefix is not None and re.search(r"\b(?:seit|since)\b", prefix.group(0)) is not None
-    found, matched = _own_date(folded[prefix.end() :] if prefix else folded, today, past)
-    if not matched:
-        start = _START_WORDS.match(folded)
-        found = _grammar_date(folded[start.end() :] if start else folded, language, now, tz, given)
-    if found is None:
-        raise AnswerError("survey.input.no_such_date", given=given)
-    if found.year > today.year + MAX_YEARS:
-        raise AnswerError("survey.input.date_too_far", given=given, years=MAX_YEARS)
-    return found.isoformat()
-
-
-def _own_date(text: str, today: date, past: bool) -> tuple[date | None, bool]:
-    """What the time grammar reads differently in a survey: a month ("Mai 2024", "05/2024",
-    "Anfang März"), a year, and dates without a year (the nearest, not the next). Returns the
-    date (``None`` if it does not exist) and whether ``text`` was one of these at all."""
-    month_year, day_month = _month_patterns()
-    if m := _YEAR_ONLY.fullmatch(text):
-        return _day(int(m["y"]), 1, 1), True
-    if m := _MONTH_YEAR_NUMERIC.fullmatch(text):
-        return _day(int(m["y"]), int(m["m"]), 1), True
-    if m := month_year.fullmatch(text):
-        month, day = _months()[m["mon"]], _PART_DAYS.get(m["part"] or "", 1)
-        if m["y"]:
-            return _day(int(m["y"]), month, day), True
-        return _nearest(lambda y: _day(y, month, day), today, past), True
-    if m := _DAY_MONTH.fullmatch(text):
-        day, month = int(m["d"]), int(m["m"])
-        return _nearest(lambda y: _day(y, month, day), today, past), True
-    if m := day_month.fullmatch(text):
-        day, month = int(m["d"] or m["d2"]), _months()[m["mon"] or m["mon2"]]
-        return _nearest(lambda y: _day(y, month, day), today, past), True
-    return None, False
-
-
-def _grammar_date(text: str, language: str, now: datetime, tz: str, given: str) -> date | None:
-    """A date through the time grammar ("15.01.2024", "gestern", "heute", "2024-05-01",
-    "nächsten Freitag"); a past date is what the grammar refuses as ``when.past``."""
-    try:
-        when = parse_when(text, now=now, tz=tz, language=language)
-    except WhenError as error:
-        if error.key == "when.past" and error.moment is not None:
-            return error.moment.astimezone(ZoneInfo(tz)).date()
-        if error.key == "when.impossible":
-            return None
-        if error.key == "when.too_far":
-            raise AnswerError("survey.input.date_too_far", given=given, years=MAX_YEARS) from None
-        raise AnswerError("survey.input.not_a_date", given=given) from None
-    if when.rule is not None:  # "jeden Dienstag" is no date
-        raise AnswerError("survey.input.not_a_date", given=given)
-    return when.local_start.date()
 
 
 # --------------------------------------------------------------------------------------------
@@ -576,7 +446,10 @@ def parse_answer(question: Question, text: str, *, language: str = "de", now: da
     if qtype in (QuestionType.NUMBER, QuestionType.MONEY, QuestionType.HOURS):
         return _number_answer(question, text, language)
     if qtype is QuestionType.DATE:
-        return _date_answer(text, language, now, tz)
+        # Imported here: survey_dates builds on this module's errors and helpers.
+        from bot.services.survey_dates import date_answer
+
+        return date_answer(text, language, now, tz)
     if qtype is QuestionType.TEXT:
         return _text_answer(question, text)
     raise ValueError(f"{qtype} questions are asked criterion by criterion with parse_yes_no")
