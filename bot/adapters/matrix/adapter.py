@@ -18,6 +18,7 @@ from nio import (
     InviteMemberEvent,
     JoinError,
     LoginResponse,
+    MatrixRoom,
     MegolmEvent,
     MessageDirection,
     ReactionEvent,
@@ -603,6 +604,11 @@ class MatrixAdapter:
 
             raise _error(response, "create direct room")
         room_id = response.room_id
+        if room_id not in self.client.rooms:
+            # nio learns of the room with the next sync, which waits for the outbox to settle;
+            # until then sending there fails when encryption is on (nio looks the room up), and
+            # the next private message to the same person would create yet another room.
+            self.client.rooms[room_id] = MatrixRoom(room_id, self.user_id)
         self._dm_room[chat_id] = room_id
         self._room_dm[room_id] = chat_id
         async with self.app.db.transaction() as session:
