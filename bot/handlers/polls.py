@@ -14,6 +14,7 @@ import contextlib
 import logging
 import re
 
+from bot.core.addressing import private_chat
 from bot.core.context import Context
 from bot.core.errors import ChooseGroup, NoGroup, NotFound, PermissionDenied, UsageError, UserError
 from bot.core.events import PollAnswered, SentMessage
@@ -273,11 +274,17 @@ async def open_ballot(ctx: Context, poll_id: int) -> None:
     tr = ctx.tr = Translator(group.language, group.timezone)
     if poll.status is not PollStatus.OPEN:
         raise UserError("polls.closed", number=poll.number)
+    # From a group chat (a Matrix reaction standing for the deep link) the ballot still goes to
+    # the private chat, where a vote is not seen by the others.
+    target = ctx.event.chat if ctx.is_private else private_chat(ctx.person)
     if poll.kind is PollKind.DATES:
         ballot = poll_dates_format.ballot(tr, poll, group.name, ctx.clock.now())
-        ctx.reply(ballot, buttons=poll_dates_format.answer_buttons(tr, poll), secret=True)
-        return
-    ctx.reply(poll_format.ballot(tr, poll, group.name), buttons=poll_format.ballot_buttons(poll), secret=True)
+        ctx.send(target, ballot, buttons=poll_dates_format.answer_buttons(tr, poll), secret=True)
+    else:
+        ballot = poll_format.ballot(tr, poll, group.name)
+        ctx.send(target, ballot, buttons=poll_format.ballot_buttons(poll), secret=True)
+    if not ctx.is_private:
+        ctx.say("polls.ballot_sent_privately", person=ctx.person.display_name)
 
 
 # Native polls ---------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ anonymous survey are marked secret, so the outbox keeps no copy of them once del
 
 from __future__ import annotations
 
+from bot.core.addressing import private_chat
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError, error_markup
-from bot.core.events import Button
+from bot.core.events import Button, OutgoingMessage
 from bot.core.i18n import Translator
 from bot.core.router import Args, Router, as_number
 from bot.handlers.help import on_start
@@ -103,11 +104,6 @@ def _thanks(ctx: Context, tr: Translator, conv: Conversation, turn: Turn):  # ty
 async def open_survey(ctx: Context, group: WorkingGroup, survey: Survey, *, change: bool = False) -> None:
     """Open (or resume) a survey in the person's private chat and ask where they were."""
     tr = ctx.tr = Translator(group.language, group.timezone)
-    if not ctx.is_private:
-        ctx.reply(
-            tr.markup("survey.answer_privately", title=survey.title), buttons=fmt.open_buttons(tr, survey)
-        )
-        return
     membership = await ctx.services.groups.people.membership(group.id, ctx.person.id)
     if membership is None or membership.left_at is not None:
         raise UserError("survey.not_member")
@@ -126,9 +122,29 @@ async def open_survey(ctx: Context, group: WorkingGroup, survey: Survey, *, chan
     if existing is not None and existing.status.value == "finished" and not existing.editing:
         raise UserError("survey.already_finished", number=survey.number)
     await surveys.activate(ctx.person, response)
+    first = len(ctx.outgoing)
     if existing is None or not (existing.draft or {}):
         _reply(ctx, survey, fmt.invitation(tr, survey, conv.template, group.name))
     show_turn(ctx, group, conv, conv.open())
+    if not ctx.is_private:
+        _to_private_chat(ctx, tr, survey, first)
+
+
+def _to_private_chat(ctx: Context, tr: Translator, survey: Survey, first: int) -> None:
+    """Opened from a group chat (a typed command, a Matrix reaction on the announcement): the
+    conversation goes to the person's private chat, and the group learns only that. Where the
+    bot cannot write privately yet (Telegram, before the person opened the chat), the group gets
+    the deep-link button instead."""
+    here = ctx.event.chat
+    fallback = OutgoingMessage(
+        here, tr.markup("survey.answer_privately", title=survey.title), buttons=fmt.open_buttons(tr, survey)
+    )
+    target = private_chat(ctx.person)
+    for position, message in enumerate(ctx.outgoing[first:]):
+        if message.chat == here:
+            message.chat = target
+            message.fallback = fallback if position == 0 else None
+    ctx.reply(tr.markup("survey.sent_privately", person=ctx.person.display_name))
 
 
 class _Which(Exception):
@@ -169,15 +185,20 @@ async def _pick(ctx: Context, text: str, *, finished: bool) -> tuple[WorkingGrou
     active = await surveys.active(ctx.person) if not finished else None
     if active is not None:
         return active[0], active[1]
-    candidates = []
+    candidates, answered = [], []
     for group, survey in await surveys.open_for(ctx.person):
+        if ctx.group is not None and not ctx.is_private and group.id != ctx.group.id:
+            continue
         response = await surveys.response(survey, ctx.person)
         done = response is not None and response.status.value == "finished"
         if done == finished or (response is not None and response.editing):
             candidates.append((group, survey))
-    if ctx.group is not None and not ctx.is_private:
-        candidates = [(g, s) for g, s in candidates if g.id == ctx.group.id]
+        elif done:
+            answered.append(survey)
     if not candidates:
+        if answered:
+            # "Nothing to answer" would read as if the response were lost: say it is in.
+            raise UserError("survey.already_finished", number=answered[0].number)
         raise UserError("survey.change_none" if finished else "survey.nothing_open")
     if len(candidates) > 1:
         raise _Which(candidates)

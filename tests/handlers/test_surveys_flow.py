@@ -1,84 +1,63 @@
-"""Surveys through the harness: the Engagement-Erhebung from start to export (the issue's
-"done when" story), answered in private chats, with a result whose totals match the answers."""
+"""Opening a survey or a ballot from a group chat (a typed command, or a Matrix reaction that
+stands for the announcement's deep link): the conversation goes to the private chat, the group
+learns only that; where the bot cannot write privately yet, the group gets the deep link."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from bot.core.events import ChatKind, ChatRef, IncomingMessage, OutgoingMessage
-from storage.models import Survey, SurveyResponse
+from bot.core.errors import PermanentDeliveryError
+from tests.handlers.survey_support import commands, dm, plain
 from tests.harness import BotHarness
 
 
-def private(bot: BotHarness, user: str) -> ChatRef:
-    return ChatRef(bot.platform, bot.user(user).external_id, ChatKind.PRIVATE, user)
-
-
-async def dm(bot: BotHarness, user: str, text: str) -> list[OutgoingMessage]:
-    """A message in the person's private chat; returns the bot's messages to that chat."""
-    before = len(bot.messenger.sent)
-    chat = private(bot, user)
-    await bot.app.handle(IncomingMessage(chat, bot.user(user), text))
-    await bot.settle()
-    return [m for m in bot.messenger.sent[before:] if m.chat.external_id == chat.external_id]
-
-
-def texts(messages: list[OutgoingMessage]) -> str:
-    return "\n---\n".join(m.markup.plain() for m in messages)
-
-
-async def test_engagement_survey_story(bot: BotHarness) -> None:
+async def started(bot: BotHarness) -> None:
     await bot.setup_group("AG Engagement", user="anna")
-    for name in ("stiftung", "paul"):
+    for name in ("mia", "paul"):
         await bot.send("Hallo", user=name)
-    replies = await bot.send("/umfrage starten Engagement-Erhebung bis in 3 Tagen", user="anna")
-    print("\n".join(replies))
-    print(texts(bot.sent_to("paul")[-1:]))
-    answers = [
-        "/start umfrage-1",
-        "2",  # organisation
-        "Bürgerstiftung Musterstadt",
-        "Stiftung",
-        "Förderung des Jugendtreffs",
-        "2",  # indirect
-        "Geld",
-        "5.000",
-        "ja",
-        "ja",
-        "ja",
-        "ja",
-        "ja",
-        "nein",
-    ]
-    for text in answers:
-        out = await dm(bot, "stiftung", text)
-        print(">>", text)
-        print(texts(out))
-    out = await dm(bot, "paul", "/umfrage weiter")
-    print(texts(out))
-    for text in [
-        "1",
-        "Pflichtstunden im Verein",
-        "direkt",
-        "Zeit",
-        "12,5",
-        "1",
-        "ja",
-        "nein",
-        "ja",
-        "ja",
-        "ja",
-        "nein",
-    ]:
-        out = await dm(bot, "paul", text)
-        print(">>", text)
-        print(texts(out))
-    print("\n".join(await bot.send("/umfrage status", user="anna")))
-    print("\n".join(await bot.send("/umfrage ergebnis", user="anna")))
-    await bot.send("/umfrage export", user="anna")
-    print([m.attachment.filename for m in bot.sent_to("anna") if m.attachment])
-    await bot.advance(timedelta(days=4))
-    [survey] = await bot.rows(Survey)
-    assert survey.status.value == "closed"
-    rows = await bot.rows(SurveyResponse)
-    assert len(rows) == 2
+    await bot.send("/umfrage starten Engagement-Erhebung bis in 3 Tagen", user="anna")
+
+
+async def test_a_survey_opened_in_the_group_is_answered_privately(bot: BotHarness) -> None:
+    await started(bot)
+    before = len(bot.sent_to("mia"))
+    replies = await bot.send("/start umfrage-1", user="mia")
+    assert replies == ["📬 Mia, ich habe dir die Umfrage privat geschickt."]
+    private = bot.sent_to("mia")[before:]
+    assert "lädt dich zur Umfrage Engagement-Erhebung ein" in private[0].markup.plain()
+    assert "Antwortest du als Person oder für eine Organisation?" in private[-1].markup.plain()
+    assert commands(private[-1])[:2] == ["/antwort 1", "/antwort 2"]
+    # The private chat now holds the open conversation: a plain message there is the answer.
+    answer = plain(await dm(bot, "mia", "2"))
+    assert "Wie heißt die Organisation?" in answer
+    # The same from a typed command in the group, by the other member.
+    replies = await bot.send("/umfrage weiter", user="paul")
+    assert replies == ["📬 Paul, ich habe dir die Umfrage privat geschickt."]
+
+
+async def test_where_the_bot_cannot_write_privately_the_group_gets_the_deep_link(bot: BotHarness) -> None:
+    await started(bot)
+    blocked = bot.user("mia").external_id
+    real_send = bot.messenger.send
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        if message.chat.is_private and message.chat.external_id == blocked:
+            raise PermanentDeliveryError("never opened the chat", blocked_private=True)
+        return await real_send(message)
+
+    bot.messenger.send = send  # type: ignore[method-assign]
+    before = len(bot.messenger.sent)
+    await bot.send("/umfrage weiter", user="mia")
+    group = [m for m in bot.messenger.sent[before:] if not m.chat.is_private]
+    texts = [m.markup.plain() for m in group]
+    assert texts[0] == "📬 Mia, ich habe dir die Umfrage privat geschickt."
+    assert "Umfragen beantwortest du privat mit mir" in texts[-1]
+    assert group[-1].buttons[0][0].start_payload == "umfrage-1"
+
+
+async def test_a_ballot_opened_in_the_group_goes_to_the_private_chat(bot: BotHarness) -> None:
+    await started(bot)
+    await bot.send("/abstimmung Sommerfest? | ja | nein | anonym", user="anna")
+    before = len(bot.sent_to("paul"))
+    replies = await bot.send("/start poll-1", user="paul")
+    assert replies == ["📬 Paul, ich habe dir den Stimmzettel privat geschickt."]
+    ballot = bot.sent_to("paul")[before:]
+    assert len(ballot) == 1 and "Sommerfest?" in ballot[0].markup.plain()

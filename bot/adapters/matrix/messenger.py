@@ -124,13 +124,20 @@ class MatrixMessenger:
     async def _send_text(self, room_id: str, message: OutgoingMessage) -> str:
         markup = Markup(list(message.markup.lines))
         keys: dict[str, str] = {}
-        buttons = [b for row in message.buttons for b in row if b.command]
+        # A deep link (Telegram's way into the private chat) becomes the command it stands for:
+        # the reacting person runs "/start <payload>", and the feature writes to them privately.
+        buttons = [
+            (b.label, b.command or f"/start {b.start_payload}")
+            for row in message.buttons
+            for b in row
+            if b.command or b.start_payload
+        ]
         if buttons:
             # Matrix has no inline buttons: the options are listed and answered with a reaction.
             markup.blank()
-            for key, button in zip(BUTTON_KEYS, buttons, strict=False):
-                keys[key] = button.command or ""
-                markup.line(f"{key} {button.label}")
+            for key, (label, command) in zip(BUTTON_KEYS, buttons, strict=False):
+                keys[key] = command
+                markup.line(f"{key} {label}")
         for button in (b for row in message.buttons for b in row if b.url):
             markup.line(f"{button.label}: {button.url}")
         content: dict[str, Any] = {
