@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.events import Attachment
@@ -55,6 +55,10 @@ def evaluate(
     if definition is not None and template.classified_group is not None:
         for index, response in enumerate(responses, start=1):
             respondent, found = classify(template, definition, response.answers, index)
+            if survey.anonymous and respondent.name is not None:
+                # An organisation's name would say who answered an anonymous survey.
+                respondent = replace(respondent, name=None)
+                found = [replace(activity, respondent=respondent) for activity in found]
             respondents.append(respondent)
             activities.extend(found)
         results = summarize(respondents, activities, definition)
