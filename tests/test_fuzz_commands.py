@@ -179,12 +179,16 @@ class Probe:
 
 
 async def prepare(bot: BotHarness) -> Probe:
-    """An AG with a goal, a decision and a hint's worth of items, a member, and a warm guard."""
+    """An AG with a goal, a decision and a hint's worth of items, a member, a warm guard, and an
+    open survey whose conversation is open in the member's private chat (so plain private
+    messages are answers there)."""
     await bot.setup_group()
     await bot.say("/ziel Mehr junge Leute erreichen", admin=True)
     await bot.say("/beschluss Wir treffen uns vierteljährlich #treffen", admin=True)
     await bot.send("Hallo zusammen, ich bin neu hier und freue mich auf die Treffen!", user="bernd")
     await bot.send("/hilfe", user="bernd", private=True)
+    await bot.say("/umfrage starten Engagement-Erhebung bis in 3 Tagen", admin=True)
+    await bot.send("/umfrage weiter", user="bernd", private=True)
     return Probe(bot)
 
 

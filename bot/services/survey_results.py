@@ -17,7 +17,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.services.survey_model import CONTRIBUTION_ROLES, Check, Definition, Role, Template
@@ -285,12 +285,14 @@ class Figures:
     goods_value: float
     goods_median: float | None
     breakdown: bool = True
+    complementary: bool = False
 
     @property
     def suppressed(self) -> bool:
-        """Whether the cell must show "< 3" instead of its figures (a breakdown cell with fewer
-        than :data:`SMALL_CELL` respondents)."""
-        return self.breakdown and self.respondents < SMALL_CELL
+        """Whether the cell must show "< 3" instead of its figures: a breakdown cell with fewer
+        than :data:`SMALL_CELL` respondents, or (``complementary``) the smallest other cell of a
+        breakdown with exactly one such cell, which the total minus the rest would give away."""
+        return self.breakdown and (self.respondents < SMALL_CELL or self.complementary)
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,19 @@ def _breakdown(
     for activity in activities:
         if (cell := key(activity)) is not None:
             cells.setdefault(cell, []).append(activity)
-    return {cell: figures_of(cells[cell]) for cell in _ordered(cells, order)}
+    figures = {cell: figures_of(cells[cell]) for cell in _ordered(cells, order)}
+    return _complement(figures)
+
+
+def _complement(cells: dict[str, Figures]) -> dict[str, Figures]:
+    """Secondary suppression: with exactly one small cell, the total minus the others would
+    give it away, so the smallest of the others is suppressed too."""
+    small = [key for key, cell in cells.items() if cell.suppressed]
+    others = [key for key, cell in cells.items() if not cell.suppressed]
+    if len(small) != 1 or not others:
+        return cells
+    hide = min(others, key=lambda key: (cells[key].respondents, cells[key].activities, key))
+    return {key: replace(cell, complementary=True) if key == hide else cell for key, cell in cells.items()}
 
 
 def _ordered(keys: Iterable[str], order: Sequence[str]) -> list[str]:

@@ -453,10 +453,18 @@ class SurveyService:
         ]
 
     async def finished(self, survey: Survey) -> list[SurveyResponse]:
-        """The finished responses, in a fixed order that reveals nothing (by id)."""
-        rows = await self.session.scalars(
-            select(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.FINISHED)
-            .order_by(SurveyResponse.id)
+        """The finished responses: by id, or in an anonymous survey in the order of a hash of
+        their answers, so "Befragte Nr. 1" is not whoever started first (which the times of the
+        bot's private messages could tell)."""
+        rows = list(
+            await self.session.scalars(
+                select(SurveyResponse)
+                .where(
+                    SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.FINISHED
+                )
+                .order_by(SurveyResponse.id)
+            )
         )
-        return list(rows)
+        if survey.anonymous:
+            rows.sort(key=lambda row: _digest(row.answers))
+        return rows

@@ -86,6 +86,11 @@ SAMPLES: dict[str, list[Sample]] = {
         Sample("waehlen 2 1"),  # the world's date poll 2 becomes a meeting
     ],
     "cmd.ag.abstimmungen": [Sample("offen")],
+    "cmd.umfrage.starten": [
+        Sample("Engagement-Erhebung bis in 3 Tagen"),
+        Sample("engagement bis Freitag anonym"),
+    ],
+    "cmd.umfrage.schliessen": [Sample("1"), Sample("")],  # the world's survey 1
 }
 """Catalog key → argument lines that change AG A's rows when its koordination sends them there."""
 
@@ -98,14 +103,33 @@ READ_ONLY: frozenset[str] = frozenset(
         "cmd.kalender",
         "cmd.erinnerungen",
         "cmd.abstimmungen",
+        "cmd.umfrage",
+        "cmd.umfrage.vorlagen",
+        "cmd.umfrage.status",
+        "cmd.umfrage.ergebnis",
+        "cmd.umfrage.vergleich",
+        "cmd.definition",
     }
 )
 """Commands that never write (checked by :func:`test_reading_commands_change_nothing`)."""
 
-SELF_SERVICE: frozenset[str] = frozenset({"cmd.start", "cmd.ag.wechseln", "cmd.ag.anlegen", "cmd.gelesen"})
+SELF_SERVICE: frozenset[str] = frozenset(
+    {"cmd.start", "cmd.ag.wechseln", "cmd.ag.anlegen", "cmd.gelesen"}
+) | {
+    "cmd.umfrage.weiter",
+    "cmd.umfrage.aendern",
+    "cmd.zurueck",
+    "cmd.weiter",
+    "cmd.abbrechen",
+    "cmd.antwort",
+}
 """Commands open to everybody by design: they touch only the sender's own rows (the brief read,
-the AG a private chat acts on) or found an AG in a chat that has none (checked by
-:func:`test_self_service_commands_touch_only_own_rows`)."""
+the AG a private chat acts on, one's own response to a survey) or found an AG in a chat that has
+none (checked by :func:`test_self_service_commands_touch_only_own_rows`)."""
+
+GATED_READERS: frozenset[str] = frozenset({"cmd.umfrage.export"})
+"""Commands only the koordination may use that write no rows but send files privately (checked
+by :func:`test_gated_readers_send_nothing_to_the_refused`)."""
 
 OPEN_TO_MEMBERS: frozenset[str] = frozenset({"cmd.tagesordnung", "cmd.tagesordnung.loeschen"}) | {
     "cmd.erinnerung",
@@ -247,8 +271,8 @@ class World:
     """AG A (chats ``ag`` and ``ag2``) and AG B (chat ``umwelt``), both with a register.
 
     AG A: anna coordinates, kurt is Kümmerer, mia is a member; bodo is a member too. AG B: bodo
-    coordinates. AG A has a hint of the reopen guard in chat ``ag``, an open poll (Nr. 1) and an
-    open date poll (Nr. 2).
+    coordinates. AG A has a hint of the reopen guard in chat ``ag``, an open poll (Nr. 1), an
+    open date poll (Nr. 2) and an open survey (Nr. 1).
     """
 
     bot: BotHarness
@@ -290,6 +314,7 @@ async def world(bot: BotHarness) -> World:
     await bot.say("/treffen jeden Dienstag 18 Uhr: Plenum", user="anna", chat="ag")
     await bot.send("/abstimmung Grillen wir im Sommer? | ja | nein", user="anna", chat="ag")  # poll 1
     await bot.send("/abstimmung termin Fest | Sa 5.12. 15 Uhr | So 6.12. 15 Uhr", user="anna", chat="ag")  # 2
+    await bot.send("/umfrage starten Engagement-Erhebung bis in 5 Tagen", user="anna", chat="ag")  # survey 1
     # A second chat, so that /ag trennen can succeed.
     match = CODE.search(await bot.say("/ag verknuepfen", user="anna", chat="ag"))
     assert match
@@ -371,13 +396,15 @@ async def test_refused_then_allowed(world: World, key: str, sample: Sample, acto
 
 def test_every_command_is_covered() -> None:
     keys = {c.key for c in all_commands()}
-    uncovered = keys - SAMPLES.keys() - READ_ONLY - SELF_SERVICE - OPEN_TO_MEMBERS
+    uncovered = keys - SAMPLES.keys() - READ_ONLY - SELF_SERVICE - OPEN_TO_MEMBERS - GATED_READERS
     assert not uncovered, f"add samples to SAMPLES (or the key to READ_ONLY/SELF_SERVICE): {uncovered}"
-    stale = (SAMPLES.keys() | READ_ONLY | SELF_SERVICE | OPEN_TO_MEMBERS) - keys
+    stale = (SAMPLES.keys() | READ_ONLY | SELF_SERVICE | OPEN_TO_MEMBERS | GATED_READERS) - keys
     assert not stale, f"no such command any more: {stale}"
     gated = {c.key for c in all_commands() if c.role is not None}
-    assert gated <= SAMPLES.keys(), f"commands with a required role need samples: {gated - SAMPLES.keys()}"
-    assert not SAMPLES.keys() & (READ_ONLY | SELF_SERVICE)
+    missing = gated - SAMPLES.keys() - GATED_READERS
+    assert not missing, f"commands with a required role need samples: {missing}"
+    assert {c.key for c in all_commands() if c.key in GATED_READERS and c.role is not None} == GATED_READERS
+    assert not SAMPLES.keys() & (READ_ONLY | SELF_SERVICE | GATED_READERS)
     assert all(SAMPLES.values())
 
 
@@ -396,7 +423,22 @@ async def test_reading_commands_change_nothing(world: World, key: str) -> None:
         assert not changes, f"{user} in {chat}: " + "\n".join(map(str, changes))
 
 
-OWN_COLUMNS = {"memberships": {"briefed_at", "acknowledged_at"}, "chats": {"current_group_id"}}
+OWN_COLUMNS = {
+    "memberships": {"briefed_at", "acknowledged_at"},
+    "chats": {"current_group_id"},
+    "survey_responses": {
+        "status",
+        "answers",
+        "draft",
+        "cursor",
+        "editing",
+        "active",
+        "started_at",
+        "finished_at",
+    },
+}
+OWN_NEW_ROWS = frozenset({"survey_responses"})
+"""Tables in which a self-service command may create a row of the sender's own (a response)."""
 
 
 @pytest.mark.parametrize("key", sorted(SELF_SERVICE))
@@ -407,11 +449,32 @@ async def test_self_service_commands_touch_only_own_rows(world: World, key: str)
         before = await snapshot(world.bot)
         await world.send(key, Sample(args), user="mia", chat=chat, private=private)
         for change in diff(before, await snapshot(world.bot)):
-            assert change.before is not None and change.after is not None, change
+            assert change.after is not None, change
+            if change.before is None:
+                assert change.table in OWN_NEW_ROWS and change.after.get("person_id") == mia.id, change
+                continue
             row = change.after
             own = row.get("person_id") == mia.id or row.get("external_id") == "private:mia"
             columns = {k for k in row if change.before[k] != row[k]}
             assert own and columns <= OWN_COLUMNS.get(change.table, set()), change
+
+
+@pytest.mark.parametrize("key", sorted(GATED_READERS))
+async def test_gated_readers_send_nothing_to_the_refused(world: World, key: str) -> None:
+    bot = world.bot
+    # The koordination of AG A may export from the private chat too (the files go there
+    # anyway), and the koordination of AG B exports AG B's surveys in its own chat.
+    for actor in (a for a in REFUSED if a.user != "anna" and a.own_group is None):
+        before, sent = await snapshot(bot), len(bot.messenger.sent)
+        reply = await world.send(key, Sample(""), user=actor.user, chat=actor.chat, private=actor.private)
+        assert reply and not diff(before, await snapshot(bot)), (actor.name, reply)
+        files = [m for m in bot.messenger.sent[sent:] if m.attachment is not None]
+        assert not files, f"{actor.name} got {[m.attachment.filename for m in files]}"
+    # Precondition: AG A's koordination gets files privately.
+    sent = len(bot.messenger.sent)
+    await world.send(key, Sample(""), user="anna", chat="ag")
+    files = [m for m in bot.messenger.sent[sent:] if m.attachment is not None]
+    assert files and all(m.chat.external_id == bot.user("anna").external_id for m in files)
 
 
 # Roles -------------------------------------------------------------------------------------------

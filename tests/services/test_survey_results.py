@@ -33,6 +33,7 @@ from bot.services.survey_results import (
     PERSON,
     SMALL_CELL,
     Activity,
+    Figures,
     Respondent,
     Results,
     classify,
@@ -496,3 +497,22 @@ def test_compare_sets_two_surveys_side_by_side():
         "indirekt",
     ]
     assert compare(a, a, DEFINITION, DEFINITION).definition_changes == []
+
+
+def _cell(respondents: int, activities: int | None = None) -> Figures:
+    n = activities if activities is not None else respondents
+    return Figures(respondents, n, float(n), None, n, 0.0, None, 0.0, None)
+
+
+def test_one_small_cell_hides_the_smallest_other_cell_too():
+    """Total minus the shown cells would give a lone small cell away (secondary suppression)."""
+    from bot.services.survey_results import _complement
+
+    cells = _complement({"verein": _cell(2), "stiftung": _cell(3), "kommune": _cell(4)})
+    assert [key for key, cell in cells.items() if cell.suppressed] == ["verein", "stiftung"]
+    assert cells["stiftung"].complementary and not cells["kommune"].suppressed
+    # Two small cells protect each other; none, or only small ones, need nothing more.
+    two = _complement({"a": _cell(1), "b": _cell(2), "c": _cell(5)})
+    assert [key for key, cell in two.items() if cell.suppressed] == ["a", "b"]
+    assert not any(cell.suppressed for cell in _complement({"a": _cell(3), "b": _cell(9)}).values())
+    assert all(cell.suppressed for cell in _complement({"a": _cell(2)}).values())
