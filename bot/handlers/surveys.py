@@ -143,7 +143,7 @@ async def _survey(ctx: Context, args: Args) -> tuple[WorkingGroup, Survey]:
     return group, await ctx.services.surveys.get(group, number)
 
 
-@router.subcommand("umfrage", "status", private=True)
+@router.subcommand("umfrage", "status", aliases=("progress",), private=True)
 async def status(ctx: Context, args: Args) -> None:
     """``/umfrage status [<Nr>]``: started and finished responses (no content)."""
     group, survey = await _survey(ctx, args)
@@ -184,6 +184,20 @@ async def close(ctx: Context, args: Args) -> None:
     ctx.outgoing.extend(await jobs.finish(ctx.services, ctx.tr, group, survey, actor=ctx.person))
 
 
+async def _evaluation(ctx: Context, survey: Survey) -> report.Evaluation:
+    """A survey's finished responses, classified and added up in a thread.
+
+    With a thousand responses that is some 70 ms of pure Python, which every chat's updates
+    would wait for in the loop (``bench/survey_scale.py``). The rows are loaded before, and the
+    session is not used while the thread reads their answers.
+    """
+    surveys = ctx.services.surveys
+    template = surveys.template_of(survey)
+    definition = await surveys.definition_of(survey)
+    responses = await surveys.finished(survey)
+    return await asyncio.to_thread(report.evaluate, survey, template, definition, responses)
+
+
 @router.subcommand("umfrage", "ergebnis", aliases=("results", "result", "ergebnisse"), private=True)
 async def result(ctx: Context, args: Args) -> None:
     """``/umfrage ergebnis [<Nr>]``: results with a chart (members after the close, the
@@ -191,7 +205,7 @@ async def result(ctx: Context, args: Args) -> None:
     group, survey = await _survey(ctx, args)
     if survey.status is SurveyStatus.OPEN and (ctx.role is None or ctx.role.rank < Role.KOORDINATION.rank):
         raise PermissionDenied("survey.result_not_yet", until=ctx.tr.datetime(survey.deadline))
-    evaluation = await jobs.evaluation(ctx.services, survey)
+    evaluation = await _evaluation(ctx, survey)
     progress = await ctx.services.surveys.progress(survey)
     markup = report.result(ctx.tr, evaluation, progress.members)
     ctx.reply(markup)
@@ -223,18 +237,18 @@ async def compare(ctx: Context, args: Args) -> None:
             ctx.role is None or ctx.role.rank < Role.KOORDINATION.rank
         ):
             raise PermissionDenied("survey.result_not_yet", until=ctx.tr.datetime(survey.deadline))
-    a = await jobs.evaluation(ctx.services, first)
-    b = await jobs.evaluation(ctx.services, second)
+    a = await _evaluation(ctx, first)
+    b = await _evaluation(ctx, second)
     if a.results is None or b.results is None:
         raise UserError("survey.compare_unclassified")
     ctx.reply(report.comparison(ctx.tr, a, b))
 
 
-@router.subcommand("umfrage", "export", role=Role.KOORDINATION, private=True)
+@router.subcommand("umfrage", "export", aliases=("download",), role=Role.KOORDINATION, private=True)
 async def export_files(ctx: Context, args: Args) -> None:
     """``/umfrage export [<Nr>]`` (koordination): a CSV and an XLSX file, sent privately."""
     group, survey = await _survey(ctx, args)
-    evaluation = await jobs.evaluation(ctx.services, survey)
+    evaluation = await _evaluation(ctx, survey)
     tr = ctx.tr
     language = tr.language
     info = report.meta(evaluation, group.name, group.timezone)
@@ -274,7 +288,7 @@ def _files(tr: Translator, evaluation: report.Evaluation, info: export.ExportMet
     )
 
 
-@router.command("definition", needs_group=False)
+@router.command("definition", aliases=("criteria",), needs_group=False)
 async def definition(ctx: Context, args: Args) -> None:
     """``/definition``: the network's definition of engagement; ``/definition <Kriterium>`` one
     criterion in full; ``/definition <Version>`` an earlier version."""

@@ -13,23 +13,11 @@ from bot.core.addressing import chat_ref, private_chat
 from bot.core.events import Button, OutgoingMessage
 from bot.core.i18n import Translator
 from bot.jobs import survey_format as fmt
-from bot.jobs import survey_report as report
 from storage.models import Person, Survey, SurveyStatus, WorkingGroup
 
 if TYPE_CHECKING:
     from bot.services import Services
     from bot.services.scheduler import JobRun
-
-
-async def evaluation(services: Services, survey: Survey) -> report.Evaluation:
-    """A survey's finished responses, classified."""
-    surveys = services.surveys
-    return report.evaluate(
-        survey,
-        surveys.template_of(survey),
-        await surveys.definition_of(survey),
-        await surveys.finished(survey),
-    )
 
 
 async def invitations(

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.errors import UserError
+from bot.core.router import as_number
 from bot.services import survey_flow as flow
 from bot.services.survey_flow import Step
 from bot.services.survey_input import is_skip, parse_answer
-from bot.services.survey_model import Criterion, Definition, QuestionType, Template
+from bot.services.survey_model import Criterion, Definition, Template
 from storage.models import ResponseStatus, Survey, SurveyResponse
 
 
@@ -130,8 +131,6 @@ class Conversation:
         if step is None:
             if not self.response.editing:
                 return self._finish()
-            from bot.core.router import as_number  # the one checked number parser
-
             try:
                 number = as_number(text)
             except UserError as error:
@@ -173,10 +172,8 @@ class Conversation:
     def _store(self, step: Step, value: Any) -> Turn:
         draft = self.draft
         draft[step.key] = value
-        if step.question.type is QuestionType.MULTI and value is not None:
-            # Hidden answers stay in the draft (a change back shows them again) but are pruned
-            # when the response is submitted.
-            pass
+        # Answers a change hides (money, after "no money") stay in the draft, so changing back
+        # shows them again; they are pruned when the response is submitted.
         self.response.draft = draft
         all_steps = self.steps(draft)
         if flow.unmet_requirement(step, all_steps, draft):

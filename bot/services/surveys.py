@@ -17,6 +17,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -76,6 +77,20 @@ def _digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+# A survey's template and definition never change once it started, but every answer needs them:
+# checking and building them again each time was an eighth of an answer's CPU time. Keyed by
+# the stored content itself, so equal content is shared and nothing stale can be served.
+@lru_cache(maxsize=64)
+def _stored_template(spec: str) -> Template:
+    return template_from_dict(json.loads(spec))
+
+
+@lru_cache(maxsize=16)
+def _stored_definition(version: int, content: str) -> Definition:
+    definition = definition_from_dict(json.loads(content))
+    return Definition(definition.title, definition.criteria, definition.summary, version)
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """How far a survey is (no content): members, started and finished responses."""
@@ -126,8 +141,7 @@ class SurveyService:
 
     @staticmethod
     def _definition(row: EngagementDefinition) -> Definition:
-        definition = definition_from_dict(row.content)
-        return Definition(definition.title, definition.criteria, definition.summary, row.version)
+        return _stored_definition(row.version, json.dumps(row.content, sort_keys=True))
 
     async def add_definition(
         self, definition: Definition, *, source: str
@@ -267,7 +281,7 @@ class SurveyService:
     @staticmethod
     def template_of(survey: Survey) -> Template:
         """The template a survey was started with."""
-        return template_from_dict(survey.spec)
+        return _stored_template(json.dumps(survey.spec, sort_keys=True))
 
     async def definition_of(self, survey: Survey) -> Definition | None:
         """The definition version a survey was started with (``None`` for unclassified ones)."""
@@ -329,6 +343,15 @@ class SurveyService:
         )
         return list(rows)
 
+    async def member_count(self, survey: Survey) -> int:
+        """How many people belong to the survey's AG now."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.group_id == survey.group_id, Membership.left_at.is_(None))
+        )
+        return count or 0
+
     async def close(self, survey: Survey, *, actor: Person | None = None) -> bool:
         """Close a survey: no more answers; unfinished drafts are dropped, and in an anonymous
         survey the key and every hash that tied a response to a person are deleted.
@@ -340,7 +363,7 @@ class SurveyService:
             return False
         survey.status = SurveyStatus.CLOSED
         survey.closed_at = self.clock.now()
-        survey.member_count = len(await self.members(survey.group_id))
+        survey.member_count = await self.member_count(survey)
         await self.session.execute(
             delete(SurveyResponse).where(
                 SurveyResponse.survey_id == survey.id, SurveyResponse.status == ResponseStatus.DRAFT
@@ -431,11 +454,7 @@ class SurveyService:
             ).all()
         )
         finished = rows.get(ResponseStatus.FINISHED, 0)
-        members = (
-            survey.member_count
-            if survey.member_count is not None
-            else len(await self.members(survey.group_id))
-        )
+        members = survey.member_count if survey.member_count is not None else await self.member_count(survey)
         return Progress(members, finished + rows.get(ResponseStatus.DRAFT, 0), finished)
 
     async def unfinished_members(self, survey: Survey) -> list[Person]:

@@ -84,9 +84,7 @@ async def test_breakdowns_of_fewer_than_three_respondents_show_no_figures(bot: B
     four = list(kommunen.values())
     hours = sum(r.activities[0].hours_value or 0 for r in four)
     money = sum(r.activities[0].money_value or 0 for r in four)
-    assert (
-        f"• Kommune: 4 Tätigkeiten, {german(hours)} Std./Monat, {german(money)} €, Sachgüter 0 €" in result
-    )
+    assert f"• Kommune: 4 Tätigkeiten, {german(hours)} Std./Monat, {german(money)} €, Sachgüter 0 €" in result
     assert [line for line in result.splitlines() if line.startswith("• Verein")] == ["• Verein: < 3"]
     assert [line for line in result.splitlines() if line.startswith("• Stiftung")] == ["• Stiftung: < 3"]
     totals = expected_totals(list(everyone.values()))
