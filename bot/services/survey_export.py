@@ -55,6 +55,7 @@ _KIND_KEYS = {
 }
 _MODE_KEYS = {"direct": "survey.figures.mode.direct", "indirect": "survey.figures.mode.indirect"}
 _COUNTS = ("respondents", "activities", "people")  # whole numbers; the rest are amounts
+_AMOUNTS = ("money", "money_median", "goods_value", "goods_median")  # in euros
 
 _ACTIVITY_COLUMNS = (
     "survey.table.column.respondent",
@@ -117,7 +118,7 @@ def cell_text(figures: Figures | None, attr: str, tr: Translator) -> str:
     value = getattr(figures, attr)
     if value is None:
         return "–"
-    return format_number(value, tr.language, whole=attr in _COUNTS)
+    return format_number(value, tr.language, whole=attr in _COUNTS, money=attr in _AMOUNTS)
 
 
 def small_cell_text(tr: Translator) -> str:
@@ -125,8 +126,11 @@ def small_cell_text(tr: Translator) -> str:
     return tr.text("survey.figures.small_cell", minimum=SMALL_CELL)
 
 
-def format_number(value: float, language: str, *, whole: bool = False) -> str:
-    """A number for reading: grouped, at most two decimals ("1.234,5" / "1,234.5")."""
+def format_number(value: float, language: str, *, whole: bool = False, money: bool = False) -> str:
+    """A number for reading: grouped, at most two decimals ("1.234,5" / "1,234.5"); an amount
+    in euros with cents has both ("1.200,50"), a whole one none ("5.000")."""
+    if money and value != int(value):
+        return format_decimal(value, format="#,##0.00", locale=language)
     return format_decimal(value, format="#,##0" if whole else "#,##0.##", locale=language)
 
 

@@ -231,7 +231,11 @@ def attachments(messages: list[OutgoingMessage]) -> dict[str, bytes]:
     return {m.attachment.filename: m.attachment.data for m in messages if m.attachment is not None}
 
 
-def german(value: float) -> str:
-    """How results write a figure: "12,5", "5.000", "1.200,5"."""
-    whole, _, fraction = f"{value:,.2f}".rstrip("0").rstrip(".").partition(".")
+def german(value: float, *, money: bool = False) -> str:
+    """How results write a figure: "12,5", "5.000", "1.200,5"; an amount in euros with its
+    cents: "1.200,50"."""
+    if money and value != int(value):
+        whole, _, fraction = f"{value:,.2f}".partition(".")
+    else:
+        whole, _, fraction = f"{value:,.2f}".rstrip("0").rstrip(".").partition(".")
     return whole.replace(",", ".") + ("," + fraction if fraction else "")

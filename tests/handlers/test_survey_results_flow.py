@@ -84,14 +84,15 @@ async def test_breakdowns_of_fewer_than_three_respondents_show_no_figures(bot: B
     four = list(kommunen.values())
     hours = sum(r.activities[0].hours_value or 0 for r in four)
     money = sum(r.activities[0].money_value or 0 for r in four)
-    assert f"• Kommune: 4 Tätigkeiten, {german(hours)} Std./Monat, {german(money)} €, Sachgüter 0 €" in result
+    assert (
+        f"• Kommune: 4 Tätigkeiten, {german(hours)} Std./Monat, {german(money, money=True)} €, Sachgüter 0 €"
+        in result
+    )
     assert [line for line in result.splitlines() if line.startswith("• Verein")] == ["• Verein: < 3"]
     assert [line for line in result.splitlines() if line.startswith("• Stiftung")] == ["• Stiftung: < 3"]
     totals = expected_totals(list(everyone.values()))
-    assert (
-        f"• indirekt: 9 Tätigkeiten, {german(totals['hours'])} Std./Monat, {german(totals['money'])} €"
-        in result
-    )
+    hours, money = german(totals["hours"]), german(totals["money"], money=True)
+    assert f"• indirekt: 9 Tätigkeiten, {hours} Std./Monat, {money} €" in result
 
     before = len(bot.sent_to("anna"))
     await bot.send("/umfrage export", user="anna")
@@ -128,8 +129,8 @@ async def test_two_surveys_side_by_side_and_where_their_definitions_differ(ag: B
     assert f"Antwortende / gezählte Tätigkeiten: 1 / {one['counted']} → 2 / {two['counted']}" in comparison
     assert (
         f"• alle gezählten Tätigkeiten: Std./Monat {german(one['hours'])} → {german(two['hours'])} · "
-        f"€ {german(one['money'])} → {german(two['money'])} · "
-        f"Sachgüter € {german(one['goods_value'])} → {german(two['goods_value'])}"
+        f"€ {german(one['money'], money=True)} → {german(two['money'], money=True)} · "
+        f"Sachgüter € {german(one['goods_value'], money=True)} → {german(two['goods_value'], money=True)}"
     ) in comparison
     assert "• Stiftung: Std./Monat – → < 3" in comparison  # none in 1, one Stiftung in 2
     assert comparison.endswith("Beide nutzen die Definition Version 1.")

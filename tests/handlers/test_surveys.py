@@ -144,8 +144,8 @@ async def test_the_engagement_survey_from_the_start_to_the_export(ag: BotHarness
     assert (
         f"Zeit: {german(expected['hours'])} Std./Monat (Median 12,5), {expected['people']} Personen" in result
     )
-    assert f"Geld: {german(expected['money'])} € pro Jahr (Median 5.000)" in result
-    assert f"Sachgüter: Wert {german(expected['goods_value'])} € (Median 1.200,5)" in result
+    assert f"Geld: {german(expected['money'], money=True)} € pro Jahr (Median 5.000)" in result
+    assert f"Sachgüter: Wert {german(expected['goods_value'], money=True)} € (Median 1.200,50)" in result
     assert "• Pflichtstunden im Verein – nicht freiwillig" in result
     assert "Häufigste Gründe: nicht freiwillig (1)" in result
     # Two respondents: no breakdown may show figures.
