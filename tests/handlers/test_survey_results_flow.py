@@ -91,8 +91,8 @@ async def test_breakdowns_of_fewer_than_three_respondents_show_no_figures(bot: B
     assert [line for line in result.splitlines() if line.startswith("• Verein")] == ["• Verein: < 3"]
     assert [line for line in result.splitlines() if line.startswith("• Stiftung")] == ["• Stiftung: < 3"]
     totals = expected_totals(list(everyone.values()))
-    hours, money = german(totals["hours"]), german(totals["money"], money=True)
-    assert f"• indirekt: 9 Tätigkeiten, {hours} Std./Monat, {money} €" in result
+    total_hours, total_money = german(totals["hours"]), german(totals["money"], money=True)
+    assert f"• indirekt: 9 Tätigkeiten, {total_hours} Std./Monat, {total_money} €" in result
 
     before = len(bot.sent_to("anna"))
     await bot.send("/umfrage export", user="anna")
