@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.addressing import private_chat
 from bot.core.context import Context
 from bot.core.errors import UsageError
 from bot.core.events import Button, ChatRef, IncomingMessage, OutgoingMessage
@@ -21,6 +22,9 @@ from bot.services.text import shorten
 from storage.models import Person, ReopenHint, Role
 
 router = Router()
+
+PRIVATE_WORDS = frozenset({"privat", "private", "persoenlich", "persönlich"})
+GROUP_WORDS = frozenset({"gruppe", "group", "oeffentlich", "öffentlich", "public"})
 
 SENSITIVITY_WORDS = {
     "niedrig": Sensitivity.LOW,
@@ -71,6 +75,17 @@ def hint_message(
         [Button(label, command=command)],
     ]
     return OutgoingMessage(chat, markup, reply_to=reply_to, buttons=buttons)
+
+
+def privately_to_writer(
+    tr: Translator, message: OutgoingMessage, writer: Person, text: str, group_name: str
+) -> OutgoingMessage:
+    """``/hinweise privat``: the hint goes to the writer's private chat, quoting what it is
+    about; where the bot cannot write privately yet (Telegram), to the group as usual."""
+    markup = tr.markup("hints.private_intro", ag=tr.group_phrase(group_name))
+    markup.extend(quote_block(shorten(text, HINT_PREVIEW)))
+    markup.blank().extend(message.markup)
+    return OutgoingMessage(private_chat(writer), markup, buttons=message.buttons, fallback=message)
 
 
 @router.on.component("reopen")
@@ -140,6 +155,8 @@ async def deliver_hint(runtime: Runtime, candidate: Candidate, hint: Hint) -> No
         message = hint_message(
             tr, chat_ref, hint.item, row.id, candidate.message_id, coordinators, polls_open=group.polls_open
         )
+        if group.hints_private:
+            message = privately_to_writer(tr, message, sender, candidate.text, group.name)
         rows = await unit.enqueue([message])
         row.outbox_id = rows[0].id if rows else None
 
@@ -155,13 +172,18 @@ async def settings(ctx: Context, args: Args) -> None:
         state = ctx.tr.text("hints.state_on" if group.hints_enabled else "hints.state_off")
         level = ctx.tr.text(f"hints.level.{sensitivity_of(group).value}")
         cooldown = ctx.tr.text("hints.cooldown", group.hint_cooldown_days)
-        ctx.say("hints.status", state=state, level=level, cooldown=cooldown)
+        where = ctx.tr.text("hints.where_private" if group.hints_private else "hints.where_group")
+        ctx.say("hints.status", state=state, level=level, cooldown=cooldown, where=where)
         return
     ctx.require_role(Role.KOORDINATION)
     if word in ("an", "on", "aus", "off"):
         enabled = word in ("an", "on")
         await ctx.services.hints.set_enabled(group, enabled, ctx.person)
         ctx.say("hints.switched_on" if enabled else "hints.switched_off")
+    elif word in PRIVATE_WORDS or word in GROUP_WORDS:
+        private = word in PRIVATE_WORDS
+        await ctx.services.hints.set_private(group, private, ctx.person)
+        ctx.say("hints.private_on" if private else "hints.private_off")
     elif word in SENSITIVITY_WORDS:
         level = SENSITIVITY_WORDS[word]
         await ctx.services.hints.set_sensitivity(group, level, ctx.person)

@@ -112,6 +112,11 @@ class HintService:
         group.hints_enabled = enabled
         note(self.session, SettingsChanged(group.id, enabled, sensitivity_of(group)))
 
+    async def set_private(self, group: WorkingGroup, private: bool, actor: Person) -> None:
+        """Whether hints go to the writer privately (``True``) or to the group chat."""
+        await self._log(group, actor, "group.hints_private", old=group.hints_private, new=private)
+        group.hints_private = private
+
     async def set_sensitivity(self, group: WorkingGroup, sensitivity: Sensitivity, actor: Person) -> None:
         """How readily the guard speaks up in the AG."""
         await self._log(group, actor, "group.hint_sensitivity", old=group.hint_sensitivity, new=sensitivity)

@@ -36,6 +36,8 @@ class WorkingGroup(Base):
     hints_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     hint_sensitivity: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
     hint_cooldown_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # /hinweise privat: hints go to the writer's private chat instead of the group.
+    hints_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Meetings: the counter of their running numbers, and when notices go out before each one
     # ("1d 1h": a day and an hour before; units m/h/d/w, see bot/services/meetings.py).
     meeting_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -131,6 +131,30 @@ async def test_switching_hints_off_and_on(ag: BotHarness) -> None:
     assert len(await ag.send(CHALLENGE, user="ben")) == 1
 
 
+async def test_hints_privately_to_the_writer(ag: BotHarness) -> None:
+    """``/hinweise privat``: the hint goes to the writer's private chat, quoting the message;
+    the group sees nothing; ``/hinweise gruppe`` switches back."""
+    assert "privat" in await ag.say("/hinweise privat")
+    assert "privat an die Schreibenden" in await ag.say("/hinweise", user="ben")
+    before = len(ag.sent_to("ben"))
+    assert await ag.send(CHALLENGE, user="ben") == []
+    [hint] = ag.sent_to("ben")[before:]
+    text = hint.markup.plain()
+    assert text.startswith("💬 Zu deiner Nachricht in der AG Bildung:")
+    assert "monatliche Treffen" in text and "Beschluss Nr. 1" in text and "21.11.2026" in text
+    assert hint.reply_to is None
+    assert hint.fallback is not None and hint.fallback.chat == ag.chat()  # if it can't go privately
+    assert hint.buttons[1][0].command.startswith("/abstimmung Soll Beschluss Nr. 1")
+    [row] = await hint_rows(ag)
+    assert row.message_text == CHALLENGE
+    assert "Gruppenchat" in await ag.say("/hinweise gruppe")
+    [group] = await ag.rows(WorkingGroup)
+    assert not group.hints_private
+    assert "Koordination" in await ag.say("/hinweise privat", user="ben")  # refused
+    [group] = await ag.rows(WorkingGroup)
+    assert not group.hints_private
+
+
 async def test_only_koordination_changes_the_settings(ag: BotHarness) -> None:
     reply = await ag.say("/hinweise aus", user="ben")
     assert "Koordination" in reply
