@@ -46,6 +46,7 @@ from storage.models import (
     SurveyTemplate,
     WorkingGroup,
 )
+from storage.repositories.people import PeopleRepository
 
 JOB_CLOSE = "umfrage.close"
 JOB_REMIND = "umfrage.remind"
@@ -335,13 +336,7 @@ class SurveyService:
 
     async def members(self, group_id: int) -> list[Person]:
         """The AG's members now (those who left are not asked)."""
-        rows = await self.session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.group_id == group_id, Membership.left_at.is_(None))
-            .order_by(Person.display_name, Person.id)
-        )
-        return list(rows)
+        return await PeopleRepository(self.session).current_members(group_id)
 
     async def member_count(self, survey: Survey) -> int:
         """How many people belong to the survey's AG now."""

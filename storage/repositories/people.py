@@ -114,6 +114,16 @@ class PeopleRepository:
         set_committed_value(row, "last_seen", at)
         self.session.info["wrote"] = True
 
+    async def current_members(self, group_id: int) -> list[Person]:
+        """The people who belong to an AG now (those who left are not counted), by name."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group_id, Membership.left_at.is_(None))
+            .order_by(Person.display_name, Person.id)
+        )
+        return list(rows)
+
     async def members(self, group_id: int) -> list[tuple[Membership, Person]]:
         """All members of an AG with their person records, by name."""
         rows = await self.session.execute(

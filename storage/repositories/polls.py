@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Chat, Membership, Person, Poll, PollMessage, PollStatus, PollVote, WorkingGroup
+from storage.models import Chat, Person, Poll, PollMessage, PollStatus, PollVote, WorkingGroup
+from storage.repositories.people import PeopleRepository
 
 # Built once: these run for every vote (a native poll's answer, ``/stimme``), and a prebuilt
 # statement skips the construction and cache-key work SQLAlchemy would otherwise repeat.
@@ -164,13 +165,7 @@ class PollRepository:
 
     async def members(self, group_id: int) -> list[Person]:
         """The people who belong to an AG now (those who left are not counted), by name."""
-        rows = await self.session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.group_id == group_id, Membership.left_at.is_(None))
-            .order_by(Person.display_name, Person.id)
-        )
-        return list(rows)
+        return await PeopleRepository(self.session).current_members(group_id)
 
     async def reachable(self, people: Sequence[Person]) -> set[int]:
         """Ids of the people who have written to the bot privately (it can write back to them on
