@@ -23,8 +23,12 @@ sets, when present) and generated chat about the synthetic decisions and chit-ch
 The machine is a noisy 2-core VM: every figure is a median or percentile over many repetitions.
 
 Usage: .venv/bin/python bench/reopen_latency.py [--items 10000] [--embedder auto|use|lexical]
-                                              [--messages 2000] [--repeat 5] [--seed 1]
+                                              [--messages 2000] [--repeat 5] [--seed 1] [--startup]
 (≈ 25–40 s with USE, most of it embedding the 10,000 decisions.)
+
+``--startup`` instead measures the start of a fresh process until the AG is ready to hint, with
+nothing stored (cold) and with the embeddings stored by the run before (warm), and RSS: see
+``bench/reopen_startup.py``.
 """
 
 from __future__ import annotations
@@ -857,7 +861,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pace", type=float, default=0.02, help="seconds between messages (app section)")
     parser.add_argument("--no-app", action="store_true", help="only the guard-level figures")
+    parser.add_argument(
+        "--startup", action="store_true", help="only the start-up figures, cold and warm (fresh processes)"
+    )
     args = parser.parse_args()
+    if args.startup:
+        from reopen_startup import print_startup_figures, startup_figures  # bench/ is on sys.path
+
+        print_startup_figures(startup_figures(args.items, args.embedder, seed=args.seed))
+        return
     figures = guard_figures(
         items=args.items,
         embedder=args.embedder,

