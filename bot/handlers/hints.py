@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from bot.core.addressing import private_chat
@@ -14,13 +15,14 @@ from bot.core.observers import Runtime
 from bot.core.router import Args, Router, as_number
 from bot.handlers.format import coordination_names, quote_block
 from bot.jobs.poll_format import reopen_command
-from bot.services.embeddings import load_embedder
+from bot.services.embeddings import EMBEDDERS, load_embedder
 from bot.services.hints import MAX_COOLDOWN_DAYS, sensitivity_of
 from bot.services.reopen import Hint, ReopenGuard, Sensitivity, SettledItem
 from bot.services.reopen_watch import Candidate, ReopenWatcher
 from bot.services.text import shorten
 from storage.models import Person, ReopenHint, Role
 
+log = logging.getLogger(__name__)
 router = Router()
 
 PRIVATE_WORDS = frozenset({"privat", "private", "persoenlich", "persönlich"})
@@ -92,6 +94,8 @@ def privately_to_writer(
 def reopen_watcher(runtime: Runtime) -> ReopenWatcher:
     """The process's reopen guard beside the update path (option ``reopen.guard`` to pass one)."""
     guard = runtime.options.get("reopen.guard") or ReopenGuard(load_embedder("auto"))
+    # Which model decides matters for what the guard gets right (docs/reopen-guard.md).
+    log.info("reopen guard: embedder %s", getattr(guard.embedder, "key", guard.embedder.name))
 
     async def deliver(candidate: Candidate, hint: Hint) -> None:
         await deliver_hint(runtime, candidate, hint)
@@ -173,7 +177,8 @@ async def settings(ctx: Context, args: Args) -> None:
         level = ctx.tr.text(f"hints.level.{sensitivity_of(group).value}")
         cooldown = ctx.tr.text("hints.cooldown", group.hint_cooldown_days)
         where = ctx.tr.text("hints.where_private" if group.hints_private else "hints.where_group")
-        ctx.say("hints.status", state=state, level=level, cooldown=cooldown, where=where)
+        model = ctx.tr.text(f"hints.model.{_embedder_name(ctx)}")
+        ctx.say("hints.status", state=state, level=level, cooldown=cooldown, where=where, model=model)
         return
     ctx.require_role(Role.KOORDINATION)
     if word in ("an", "on", "aus", "off"):
@@ -196,6 +201,16 @@ async def settings(ctx: Context, args: Args) -> None:
         ctx.say("hints.cooldown_set", cooldown=ctx.tr.text("hints.cooldown", days))
     else:
         raise UsageError("hints.unknown_setting", given=word)
+
+
+def _embedder_name(ctx: Context) -> str:
+    """The name of the model the process's guard runs on (``use``, ``e5``, ``lexical``)."""
+    try:
+        watcher = ctx.runtime.component("reopen") if ctx.runtime is not None else None
+    except KeyError:
+        watcher = None
+    name = getattr(getattr(getattr(watcher, "guard", None), "embedder", None), "name", "lexical")
+    return name if name in EMBEDDERS else "lexical"
 
 
 @router.command("hinweis", aliases=("hint",), role=Role.KOORDINATION)
