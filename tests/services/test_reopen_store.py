@@ -21,6 +21,9 @@ from bot.core.ports import ManualClock
 from bot.services.embeddings import LexicalEmbedder
 from bot.services.hints import ItemChanged
 from bot.services.reopen import Hint, ReopenGuard, SettledItem, text_digest
+
+# The generic seed only: these tests are about storing vectors, not about what the chat data teaches.
+from bot.services.reopen_seed import SCENARIOS  # noqa: E402
 from bot.services.reopen_watch import Candidate, ReopenWatcher
 from storage import Database
 from storage.models import Decision, DecisionStatus, Goal, GoalStatus, ReopenEmbedding, WorkingGroup
@@ -105,7 +108,7 @@ async def run_once(
     watchers: list[ReopenWatcher],
 ) -> tuple[ReopenGuard, ReopenWatcher, list[Hint]]:
     """A fresh guard and watcher (as after a restart) checking one message of the AG."""
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(embedder, seed=SCENARIOS)
     hints: list[Hint] = []
 
     async def deliver(_: Candidate, hint: Hint) -> None:
@@ -134,7 +137,7 @@ def test_the_guard_takes_given_vectors_and_names_what_it_lacks() -> None:
     source = RecordingEmbedder()
     vectors = {text_digest(t): v for t, v in zip(DECISIONS, source.embed(DECISIONS), strict=True)}
     embedder = RecordingEmbedder()
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(embedder, seed=SCENARIOS)
     assert guard.needed(1, items) == {text_digest(t): t for t in DECISIONS}
     guard.set_items(1, items, vectors=vectors)
     assert embedder.seen == Counter()  # nothing embedded
@@ -144,7 +147,7 @@ def test_the_guard_takes_given_vectors_and_names_what_it_lacks() -> None:
     guard.upsert_item(1, edited, source.embed([edited.text])[0])
     assert embedder.seen == Counter()
     # Vectors of another dimension are ignored: those texts are embedded.
-    other = ReopenGuard(embedder)
+    other = ReopenGuard(embedder, seed=SCENARIOS)
     other.set_items(1, items, vectors={d: v[:100] for d, v in vectors.items()})
     assert embedder.seen == Counter(DECISIONS)
     assert np.array_equal(other._groups[1].item_vectors, source.embed(DECISIONS))
@@ -152,12 +155,12 @@ def test_the_guard_takes_given_vectors_and_names_what_it_lacks() -> None:
 
 def test_warm_up_takes_the_seeds_vectors() -> None:
     first = RecordingEmbedder()
-    guard = ReopenGuard(first)
+    guard = ReopenGuard(first, seed=SCENARIOS)
     needed = guard.needed_seed()
     assert len(needed) > 100 and first.seen == Counter()
     vectors = dict(zip(needed, guard.embed(list(needed.values())), strict=True))
     second = RecordingEmbedder()
-    warmed = ReopenGuard(second)
+    warmed = ReopenGuard(second, seed=SCENARIOS)
     warmed.warm_up(vectors)
     assert second.seen == Counter() and warmed.needed_seed() == {}
     guard.warm_up()
@@ -176,7 +179,7 @@ async def test_a_restart_does_not_embed_stored_texts_again(
     guard, _, hints = await run_once(first, database, clock, group_id, watchers)
     items = DECISIONS + GOALS
     assert all(first.seen[t] == 1 for t in items)
-    seed = len(ReopenGuard(RecordingEmbedder()).needed_seed())
+    seed = len(ReopenGuard(RecordingEmbedder(), seed=SCENARIOS).needed_seed())
     assert await stored(database) == len(items) + seed  # the AG's items and the seed
     assert [h.item.number for h in hints] == [1]
 
