@@ -205,11 +205,8 @@ async def settings(ctx: Context, args: Args) -> None:
 
 def _embedder_name(ctx: Context) -> str:
     """The name of the model the process's guard runs on (``use``, ``e5``, ``lexical``)."""
-    try:
-        watcher = ctx.runtime.component("reopen") if ctx.runtime is not None else None
-    except KeyError:
-        watcher = None
-    name = getattr(getattr(getattr(watcher, "guard", None), "embedder", None), "name", "lexical")
+    watcher = ctx.runtime.component("reopen") if ctx.runtime is not None else None
+    name = watcher.guard.embedder.name if watcher is not None else "lexical"
     return name if name in EMBEDDERS else "lexical"
 
 

@@ -19,7 +19,7 @@ from bot.handlers.help import on_start
 from bot.jobs import survey_format as fmt
 from bot.services.survey_answering import Conversation, Turn
 from bot.services.survey_results import classify
-from storage.models import Survey, SurveyResponse, SurveyStatus, WorkingGroup
+from storage.models import ResponseStatus, Survey, SurveyResponse, SurveyStatus, WorkingGroup
 
 router = Router()
 
@@ -114,12 +114,12 @@ async def open_survey(ctx: Context, group: WorkingGroup, survey: Survey, *, chan
     response = existing or await surveys.begin(survey, ctx.person)
     conv = await conversation(ctx, group, survey, response)
     if change:
-        if existing is None or existing.status.value != "finished":
+        if existing is None or existing.status is not ResponseStatus.FINISHED:
             raise UserError("survey.change_nothing", number=survey.number)
         await surveys.activate(ctx.person, response)
         show_turn(ctx, group, conv, conv.start_change())
         return
-    if existing is not None and existing.status.value == "finished" and not existing.editing:
+    if existing is not None and existing.status is ResponseStatus.FINISHED and not existing.editing:
         raise UserError("survey.already_finished", number=survey.number)
     await surveys.activate(ctx.person, response)
     first = len(ctx.outgoing)
@@ -186,11 +186,10 @@ async def _pick(ctx: Context, text: str, *, finished: bool) -> tuple[WorkingGrou
     if active is not None:
         return active[0], active[1]
     candidates, answered = [], []
-    for group, survey in await surveys.open_for(ctx.person):
+    for group, survey, response in await surveys.open_with_responses(ctx.person):
         if ctx.group is not None and not ctx.is_private and group.id != ctx.group.id:
             continue
-        response = await surveys.response(survey, ctx.person)
-        done = response is not None and response.status.value == "finished"
+        done = response is not None and response.status is ResponseStatus.FINISHED
         if done == finished or (response is not None and response.editing):
             candidates.append((group, survey))
         elif done:

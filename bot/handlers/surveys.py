@@ -27,7 +27,7 @@ from bot.services import survey_table
 from bot.services.polls import DEADLINE_TIME
 from bot.services.surveys import JOB_CLOSE, JOB_REMIND
 from bot.services.when import parse_when
-from storage.models import Role, Survey, SurveyStatus, WorkingGroup
+from storage.models import ResponseStatus, Role, Survey, SurveyStatus, WorkingGroup
 
 router = Router()
 router.include(survey_answers.router)
@@ -65,7 +65,7 @@ async def overview(ctx: Context, args: Args) -> None:
         mine = ""
         if survey.status is SurveyStatus.OPEN:
             response = await surveys.response(survey, ctx.person)
-            if response is not None and response.status.value == "finished":
+            if response is not None and response.status is ResponseStatus.FINISHED:
                 mine = " ✓"
         markup.bullet(code(f"Nr. {survey.number}"), " ", bold(survey.title), f" – {state}{mine}")
     markup.blank().extend(tr.lines("survey.list_footer"))

@@ -420,18 +420,33 @@ class SurveyService:
         await self.session.flush()
         return response
 
+    async def open_with_responses(
+        self, person: Person
+    ) -> list[tuple[WorkingGroup, Survey, SurveyResponse | None]]:
+        """The open surveys of the person's AGs (oldest first), each with the person's response
+        if any: one query for all of them, as every plain private message asks this."""
+        found = await self.open_for(person)
+        keys = {self.respondent_key(s, person): s.id for _, s in found if s.secret is not None}
+        rows = (
+            await self.session.scalars(
+                select(SurveyResponse).where(SurveyResponse.respondent_key.in_(list(keys)))
+            )
+            if keys
+            else []
+        )
+        by_survey = {r.survey_id: r for r in rows if keys.get(r.respondent_key or "") == r.survey_id}
+        return [(g, s, by_survey.get(s.id)) for g, s in found]
+
     async def active(self, person: Person) -> tuple[WorkingGroup, Survey, SurveyResponse] | None:
         """The survey whose conversation is open in the person's private chat, if any."""
-        for group, survey in await self.open_for(person):
-            response = await self.response(survey, person)
+        for group, survey, response in await self.open_with_responses(person):
             if response is not None and response.active:
                 return group, survey, response
         return None
 
     async def activate(self, person: Person, response: SurveyResponse) -> None:
         """Make this the one conversation open in the person's private chat."""
-        for _, survey in await self.open_for(person):
-            other = await self.response(survey, person)
+        for _, _, other in await self.open_with_responses(person):
             if other is not None and other.id != response.id and other.active:
                 other.active = False
         response.active = True
