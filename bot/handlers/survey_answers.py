@@ -14,9 +14,11 @@ from bot.core.context import Context
 from bot.core.errors import UsageError, UserError, error_markup
 from bot.core.events import Button, OutgoingMessage
 from bot.core.i18n import Translator
+from bot.core.markup import Markup
 from bot.core.router import Args, Router, as_number
 from bot.handlers.help import on_start
 from bot.jobs import survey_format as fmt
+from bot.services import survey_flow as flow
 from bot.services.survey_answering import Conversation, Turn
 from bot.services.survey_results import classify
 from storage.models import ResponseStatus, Survey, SurveyResponse, SurveyStatus, WorkingGroup
@@ -40,7 +42,8 @@ async def conversation(
     )
 
 
-def _reply(ctx: Context, survey: Survey, markup, buttons=None) -> None:  # type: ignore[no-untyped-def]
+def _reply(ctx: Context, survey: Survey, markup: Markup, buttons: list[list[Button]] | None = None) -> None:
+    # An anonymous survey's conversation must not stay in the outbox once delivered.
     ctx.reply(markup, buttons=buttons, secret=survey.anonymous)
 
 
@@ -67,9 +70,7 @@ def show_turn(ctx: Context, group: WorkingGroup, conv: Conversation, turn: Turn)
         return
     if turn.step is not None:
         draft = conv.draft
-        all_steps = conv.steps()
-        keys = [s.key for s in all_steps]
-        position = (keys.index(turn.step.key) + 1 if turn.step.key in keys else 1, len(keys))
+        position = flow.progress(conv.steps(), turn.step.key)
         markup, buttons = fmt.question(
             tr,
             survey,

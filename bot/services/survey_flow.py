@@ -23,7 +23,6 @@ from bot.services.survey_model import (
     Question,
     QuestionType,
     Template,
-    Text,
 )
 
 MORE = "_more"
@@ -212,8 +211,3 @@ def group_title(step: Step, language: str) -> str | None:
     if step.group is None or step.index is None:
         return None
     return f"{step.group.title.get(language)} {step.index + 1}"
-
-
-def text_of(value: Text | None, language: str) -> str | None:
-    """A template text in ``language``, or ``None``."""
-    return value.get(language) if value is not None else None
