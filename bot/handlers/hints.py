@@ -15,7 +15,7 @@ from bot.core.observers import Runtime
 from bot.core.router import Args, Router, as_number
 from bot.handlers.format import coordination_names, quote_block
 from bot.jobs.poll_format import reopen_command
-from bot.services.embeddings import EMBEDDERS, load_embedder
+from bot.services.embeddings import COMBINATIONS, EMBEDDERS, load_embedder
 from bot.services.hints import MAX_COOLDOWN_DAYS, sensitivity_of
 from bot.services.reopen import Hint, ReopenGuard, Sensitivity, SettledItem
 from bot.services.reopen_watch import Candidate, ReopenWatcher
@@ -204,10 +204,10 @@ async def settings(ctx: Context, args: Args) -> None:
 
 
 def _embedder_name(ctx: Context) -> str:
-    """The name of the model the process's guard runs on (``use``, ``e5``, ``lexical``)."""
+    """The name of the model the process's guard runs on (``e5+use``, ``use``, ``e5``, ``lexical``)."""
     watcher = ctx.runtime.component("reopen") if ctx.runtime is not None else None
     name = watcher.guard.embedder.name if watcher is not None else "lexical"
-    return name if name in EMBEDDERS else "lexical"
+    return name if name in EMBEDDERS or name in COMBINATIONS else "lexical"
 
 
 @router.command("hinweis", aliases=("hint",), role=Role.KOORDINATION)

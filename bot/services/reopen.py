@@ -66,6 +66,7 @@ from bot.services.reopen_model import (
     LabelledExample,
     Sensitivity,
     SettledItem,
+    hint_logit,
     seed_training_set,
     train_logistic,
     unrelated_similarity,
@@ -445,11 +446,22 @@ class ReopenGuard:
 
     def relevance(self, group_id: int, text: str, vector: np.ndarray | None = None) -> np.ndarray:
         """Stage 1: relevance of each active item (in :meth:`items` order) to the message."""
+        parts = self._parts(group_id, text, vector)
+        return np.zeros(0, dtype=np.float32) if parts is None else self._mix(*parts)
+
+    def _mix(self, lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+        beta = self.config.lexical_weight
+        return (beta * lexical + (1.0 - beta) * np.clip(semantic, 0.0, 1.0)).astype(np.float32)
+
+    def _parts(
+        self, group_id: int, text: str, vector: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Word overlap and standardised cosine of each active item, or ``None`` without items."""
         with self._lock:
             self._ensure_seed()
             state = self._groups.get(group_id)
             if state is None or not state.items:
-                return np.zeros(0, dtype=np.float32)
+                return None
             if vector is None:
                 vector = self.embedder.embed([text])[0]
             lexical = state.lexical.score(text)
@@ -463,8 +475,43 @@ class ReopenGuard:
                     idx = state.position.get(example.item_id) if example.reopens else None  # type: ignore[arg-type]
                     if idx is not None and sim > semantic[idx]:
                         semantic[idx] = sim
-            beta = self.config.lexical_weight
-            return (beta * lexical + (1.0 - beta) * np.clip(semantic, 0.0, 1.0)).astype(np.float32)
+            return lexical, semantic
+
+    def _pick(self, state: GroupState, relevance: np.ndarray) -> int:
+        """The slot of the item a message is about: the most relevant one, but among items that
+        fit about equally well (within ``tie_margin``) a decision before a goal."""
+        best = int(np.argmax(relevance))
+        if state.items[best].kind == "decision":
+            return best
+        close = np.flatnonzero(relevance >= relevance[best] - self.config.tie_margin)
+        decisions = [int(n) for n in close if state.items[n].kind == "decision"]
+        return max(decisions, key=lambda n: relevance[n]) if decisions else best
+
+    def features(
+        self, group_id: int, text: str, vector: np.ndarray | None = None
+    ) -> tuple[int, list[float]] | None:
+        """The slot of the item the message is about and its :data:`HINT_FEATURES`, or ``None``
+        when the AG has no items. For fitting the hint scorer (``bench/reopen_fit.py``)."""
+        with self._lock:
+            if vector is None:
+                vector = self.embedder.embed([text[:MAX_READ]])[0]
+            parts = self._parts(group_id, text, vector)
+            if parts is None:
+                return None
+            state = self._groups[group_id]
+            lexical, semantic = parts
+            relevance = self._mix(lexical, semantic)
+            slot = self._pick(state, relevance)
+            others = np.delete(relevance, slot)
+            margin = float(relevance[slot] - (others.max() if len(others) else 0.0))
+            chal = self.challenge(group_id, text, vector)
+            return slot, [
+                chal,
+                float(relevance[slot]),
+                margin,
+                float(lexical[slot]),
+                float(np.clip(semantic[slot], 0.0, 1.0)),
+            ]
 
     def challenge(self, group_id: int, text: str, vector: np.ndarray | None = None) -> float:
         """Stage 2: how much the message reads as questioning/changing something (logit)."""
@@ -475,10 +522,10 @@ class ReopenGuard:
                 vector = self.embedder.embed([text])[0]
             return float(vector @ coef + bias)
 
-    def _threshold(self, sensitivity: Sensitivity) -> float:
+    def _threshold(self, sensitivity: Sensitivity, base: float) -> float:
         step = self.config.sensitivity_step
         offset = {Sensitivity.LOW: step, Sensitivity.NORMAL: 0.0, Sensitivity.HIGH: -step}[sensitivity]
-        return self.config.min_challenge + offset
+        return base + offset
 
     def check(self, group_id: int, text: str, sensitivity: Sensitivity = Sensitivity.NORMAL) -> Hint | None:
         """Whether ``text`` questions one of the AG's active items, and which. CPU-bound.
@@ -510,16 +557,22 @@ class ReopenGuard:
                         similarity = float(sims[best])
                         return Hint(state.items[slot], similarity, similarity, similarity, source="example")
                     suppressed = example.item_id
-            relevance = self.relevance(group_id, text, vector)
-            best_idx = int(np.argmax(relevance))
-            item = state.items[best_idx]
+            found = self.features(group_id, text, vector)
+            assert found is not None
+            slot, features = found
+            item = state.items[slot]
             if item.id == suppressed:
                 return None
-            rel = float(relevance[best_idx])
+            chal, rel = features[0], features[1]
             if rel < self.config.min_relevance:
                 return None
-            chal = self.challenge(group_id, text, vector)
-            if chal < self._threshold(sensitivity):
+            weights = self.config.hint_weights
+            if weights is not None:
+                logit = hint_logit(weights, features)
+                if logit < self._threshold(sensitivity, self.config.min_score):
+                    return None
+                return Hint(item, 1.0 / (1.0 + math.exp(-logit)), rel, chal)
+            if chal < self._threshold(sensitivity, self.config.min_challenge):
                 return None
             score = rel * (1.0 / (1.0 + math.exp(-chal)))
             return Hint(item, score, rel, chal)

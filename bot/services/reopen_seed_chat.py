@@ -1,13 +1,15 @@
-"""Labelled chat messages of five invented AGs (climate, neighbourhood, street festival, sports
-club, parents' council) for the reopen guard's stance classifier, read from
-``reopen_data/chat_train.json`` (the format of ``shared/reopen/README.md``).
+"""Labelled chat messages of invented AGs for the reopen guard's stance classifier, read from
+every ``reopen_data/*.json`` (the format of ``shared/reopen/README.md``): climate, neighbourhood,
+street festival, sports club, parents' council (``chat_train.json``); repair café, language café,
+seniors' club, citizens' budget (``chat_train_b.json``); food sharing, library friends, choir,
+volunteer agency (``chat_train_c.json``).
 
 They are written in chat language (short, informal, typos, emojis, Denglisch) and cover the ways
 a settled item is challenged (objections, rhetorical questions, suggestions, complaints,
 newcomers' wondering) and the hard negatives that mention it without challenging it (agreement,
 logistics, reports). Each scenario keeps its AG, so ``bench/reopen_eval.py`` can leave an AG's
-own messages out when it scores that AG. The held-out file
-``bench/data/reopen_chat_heldout.json`` is never used here.
+own messages out when it scores that AG. The held-out files
+``bench/data/reopen_chat_heldout*.json`` are never used here.
 """
 
 from __future__ import annotations
@@ -19,11 +21,21 @@ from importlib import resources
 from bot.services.reopen_seed import SeedScenario
 
 
+def _files() -> list[dict]:
+    folder = resources.files("bot.services").joinpath("reopen_data")
+    names = sorted(f.name for f in folder.iterdir() if f.name.endswith(".json"))
+    return [json.loads(folder.joinpath(name).read_text("utf-8")) for name in names]
+
+
 @cache
 def _scenarios() -> tuple[tuple[str, SeedScenario], ...]:
-    raw = json.loads(
-        resources.files("bot.services").joinpath("reopen_data", "chat_train.json").read_text("utf-8")
-    )
+    result: list[tuple[str, SeedScenario]] = []
+    for raw in _files():
+        result += _file_scenarios(raw)
+    return tuple(result)
+
+
+def _file_scenarios(raw: dict) -> list[tuple[str, SeedScenario]]:
     result: list[tuple[str, SeedScenario]] = []
     for group in raw["groups"]:
         messages = [m for m in raw["messages"] if m["group"] == group["id"]]
@@ -34,7 +46,7 @@ def _scenarios() -> tuple[tuple[str, SeedScenario], ...]:
             reopening = tuple(m["text"] for m in messages if m["reopens"] == item["id"])
             scenario = SeedScenario(item["text"], item["kind"], reopening, working if position == 0 else ())
             result.append((group["id"], scenario))
-    return tuple(result)
+    return result
 
 
 def chat_scenarios(leave_out: frozenset[str] = frozenset()) -> tuple[SeedScenario, ...]:

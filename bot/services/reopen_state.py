@@ -23,8 +23,10 @@ from bot.services.reopen_model import LabelledExample, SettledItem
 # screen: from this total weight of content terms (two topic words; generic AG words count 0.3) a
 # message may match an item through its embedding alone, so it goes to check even without a word
 # in common with the AG's items. 2.5 would drop more chit-chat, but also paraphrases such as
-# "Babyboomer statt Hochbetagte, das wäre mein Vorschlag." (2.3) — recall comes first.
-SCREEN_SUBSTANCE = 2.0
+# "Babyboomer statt Hochbetagte, das wäre mein Vorschlag." (2.3) — recall comes first. One topic
+# word and one generic word suffice: "Sollten wir uns nicht lieber monatlich treffen?" (1.3) shares
+# no word with "Die AG trifft sich vierteljährlich." and must still reach the check.
+SCREEN_SUBSTANCE = 1.25
 # screen reads long messages in chunks and stops at the first that suffices: a wall of text costs
 # about as much as its beginning.
 SCREEN_CHUNK = 256

@@ -236,6 +236,10 @@ class ReopenWatcher:
             await asyncio.to_thread(self.guard.warm_up, vectors)
             await self._store(key, fresh)
         self._warm = True
+        # Operators see which model judges their AGs (the fallbacks are weaker; /hinweise says it too).
+        log.info(
+            "reopen guard ready: embedder %s", getattr(self.guard.embedder, "key", self.guard.embedder.name)
+        )
 
     async def _refresh(self, group_id: int) -> bool:
         """Bring the AG's items and examples in the guard up to date with the database.

