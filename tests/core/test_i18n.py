@@ -19,7 +19,7 @@ from bot.core.errors import command_name
 from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, Translator, catalog_keys
 from bot.core.markup import Line, parse_template
 from bot.handlers import build_router
-from bot.services.embeddings import EMBEDDERS
+from bot.services.embeddings import COMBINATIONS, EMBEDDERS
 from bot.services.reopen import Sensitivity
 from storage.models import DecisionStatus, GoalStatus, RegisterChange, Role
 
@@ -147,7 +147,7 @@ def dynamic_keys() -> set[str]:
     keys.update(f"onboarding.change.{action.value}" for action in RegisterChange)
     keys.update(f"error.empty_{what}" for what in ("text", "name", "reason"))
     keys.update(f"hints.level.{level.value}" for level in Sensitivity)
-    keys.update(f"hints.model.{name}" for name in EMBEDDERS)  # the embedder running
+    keys.update(f"hints.model.{name}" for name in [*EMBEDDERS, *COMBINATIONS])  # the embedder running
     keys.update(f"hints.item.{kind}" for kind in ("decision", "goal"))
     return keys
 
