@@ -583,12 +583,9 @@ def guard_figures(
     guard.check(group, worth[0])
     figures["check"] = summary([timed_ms(lambda t=t: guard.check(group, t)) for t in worth])
     # The part of a check that holds the guard's lock: scoring with the message already embedded.
-    vectors = guard.embedder.embed(worth)
+    vectors = guard.embed(worth)  # in the guard's batches, as the bot embeds
     figures["check_locked"] = summary(
-        [
-            timed_ms(lambda t=t, v=v: (guard.relevance(group, t, v), guard.challenge(group, t, v)))
-            for t, v in zip(worth, vectors, strict=True)
-        ]
+        [timed_ms(lambda t=t, v=v: guard.features(group, t, v)) for t, v in zip(worth, vectors, strict=True)]
     )
 
     # ------------------------------------------------------------ incremental updates

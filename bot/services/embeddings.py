@@ -98,6 +98,48 @@ def fold_german(text: str) -> str:
     return text
 
 
+# Present-tense forms of common strong verbs whose stem vowel changes (treffen → trifft): no suffix
+# rule joins them with their infinitive, and minutes and chat say the same thing in both forms
+# ("Die AG trifft sich …" / "… monatlich treffen?"). Folded spellings; forms that fold to another
+# word (hält → halt, fährt → fahrt) are left out.
+_STRONG_PRESENT = {
+    fold_german(form): fold_german(infinitive)
+    for infinitive, forms in {
+        "treffen": ("trifft", "triffst"),
+        "geben": ("gibt", "gibst"),
+        "nehmen": ("nimmt", "nimmst"),
+        "sprechen": ("spricht", "sprichst"),
+        "entsprechen": ("entspricht",),
+        "versprechen": ("verspricht",),
+        "sehen": ("sieht", "siehst"),
+        "vorsehen": ("vorsieht",),
+        "lesen": ("liest",),
+        "helfen": ("hilft", "hilfst"),
+        "gelten": ("gilt",),
+        "werfen": ("wirft",),
+        "vergessen": ("vergisst",),
+        "essen": ("isst",),
+        "messen": ("misst",),
+        "brechen": ("bricht",),
+        "empfehlen": ("empfiehlt",),
+        "treten": ("tritt",),
+        "lassen": ("lasst", "lässt"),
+        "tragen": ("trägt",),
+        "laufen": ("läuft",),
+        "fallen": ("fällt",),
+        "gefallen": ("gefällt",),
+        "enthalten": ("enthält",),
+        "erhalten": ("erhält",),
+        "behalten": ("behält",),
+        "schlagen": ("schlägt",),
+        "vorschlagen": ("vorschlägt",),
+        "laden": ("lädt",),
+        "einladen": ("einlädt",),
+    }.items()
+    for form in forms
+}
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Stem one folded German word (CISTEM, Weissweiler & Fraser 2017, case-insensitive variant).
@@ -106,6 +148,7 @@ def stem(word: str) -> str:
     that ``Treffen``, ``treffen`` and ``trifft`` stay apart from nouns less often than a plain
     suffix cut, and ``Kommunen``/``Kommune`` or ``beschlossenen``/``beschlossen`` meet.
     """
+    word = _STRONG_PRESENT.get(word, word)
     if len(word) <= 3:
         return word
     w = re.sub(r"^ge(.{4,})", r"\1", word)

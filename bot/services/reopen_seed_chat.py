@@ -2,7 +2,8 @@
 every ``reopen_data/*.json`` (the format of ``shared/reopen/README.md``): climate, neighbourhood,
 street festival, sports club, parents' council (``chat_train.json``); repair café, language café,
 seniors' club, citizens' budget (``chat_train_b.json``); food sharing, library friends, choir,
-volunteer agency (``chat_train_c.json``).
+volunteer agency (``chat_train_c.json``); education network, foundations' funding criteria,
+integration council, school partnerships, written in a more formal register (``chat_train_d.json``).
 
 They are written in chat language (short, informal, typos, emojis, Denglisch) and cover the ways
 a settled item is challenged (objections, rhetorical questions, suggestions, complaints,
