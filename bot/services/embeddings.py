@@ -32,6 +32,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
@@ -424,11 +425,12 @@ class CombinedEmbedder:
         return "+".join(p.key for p in self.parts)
 
     def load(self) -> None:
-        """Load every part now."""
-        for part in self.parts:
-            load = getattr(part, "load", None)
-            if load is not None:
-                load()
+        """Load every part now, side by side: both read and decode their weights mostly outside
+        the GIL, so a start takes about the slower part's time instead of the sum."""
+        loads = [load for part in self.parts if (load := getattr(part, "load", None)) is not None]
+        with ThreadPoolExecutor(max_workers=len(loads) or 1, thread_name_prefix="embedder-load") as pool:
+            for future in [pool.submit(load) for load in loads]:
+                future.result()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
