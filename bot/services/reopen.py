@@ -80,6 +80,7 @@ __all__ = [
     "DEFAULT_CONFIGS",
     "MAX_READ",
     "GuardConfig",
+    "GuardInterrupted",
     "Hint",
     "LabelledExample",
     "LexicalIndex",
@@ -98,6 +99,11 @@ _BATCH = 32
 # set_items applies a change of up to this share of the items one by one (upsert/remove); a larger
 # change is rebuilt in one bulk pass, which is cheaper per item. Both give the same index.
 _INCREMENTAL_SHARE = 0.2
+
+
+class GuardInterrupted(RuntimeError):
+    """Embedding stopped because :meth:`ReopenGuard.interrupt` was called (the bot is stopping)."""
+
 
 Vectors = Mapping[str, np.ndarray]
 """Embeddings computed before (e.g. read back from the database), by :func:`text_digest` of the text."""
@@ -131,12 +137,25 @@ class ReopenGuard:
         self._seed = tuple(seed) if seed is not None else SCENARIOS + chat_scenarios()
         self._generic = tuple(generic_working)
         self._lock = threading.RLock()
+        self._interrupted = threading.Event()
         self._groups: dict[int, GroupState] = {}
         self._views: dict[int, View] = {}
         self._seed_x: np.ndarray | None = None
         self._seed_y: np.ndarray | None = None
         self._seed_classifier: tuple[np.ndarray, float] | None = None
         self._baseline = 0.0
+
+    # ---------------------------------------------------------------- stopping
+
+    def interrupt(self) -> None:
+        """Make long embedding work (the seed at the first start, an AG's items) stop at its next
+        batch with :class:`GuardInterrupted`: a worker thread cannot be cancelled, and a process
+        that stops must not wait a minute for e5 to embed 1,900 seed texts. Until :meth:`resume`."""
+        self._interrupted.set()
+
+    def resume(self) -> None:
+        """Undo :meth:`interrupt` (the watcher starts again)."""
+        self._interrupted.clear()
 
     # ---------------------------------------------------------------- seed and classifier
 
@@ -257,6 +276,8 @@ class ReopenGuard:
         memory, and loading 10,000 items holds their vectors once, not twice."""
         out: np.ndarray | None = None
         for start in range(0, len(texts), _BATCH):
+            if self._interrupted.is_set():
+                raise GuardInterrupted("the reopen guard is stopping")
             batch = self.embedder.embed(texts[start : start + _BATCH])
             if out is None:
                 out = np.empty((len(texts), batch.shape[1]), dtype=np.float32)

@@ -164,6 +164,7 @@ class ReopenWatcher:
 
     def _ensure_worker(self) -> None:
         if self._worker is None or self._worker.done():
+            self.guard.resume()  # a new worker may embed again (after a stop, see there)
             self._worker = asyncio.get_running_loop().create_task(self._work(), name="reopen guard")
 
     async def start(self) -> None:
@@ -172,6 +173,9 @@ class ReopenWatcher:
 
     async def stop(self) -> None:
         """Stop the worker; queued messages are dropped (hints are best effort)."""
+        # Embedding in a worker thread stops at its next batch; without this the process would wait
+        # for it on exit (e5+use embeds the seed for up to a minute at the very first start).
+        self.guard.interrupt()
         for task in (self._worker, self._warming):
             if task is not None and not task.done():
                 task.cancel()

@@ -32,6 +32,7 @@ from bot.services.embeddings import (
 )
 from bot.services.reopen import (
     GuardConfig,
+    GuardInterrupted,
     LabelledExample,
     LexicalIndex,
     ReopenGuard,
@@ -777,3 +778,18 @@ def test_the_default_seed_holds_the_chat_examples_and_leaves_an_ag_out_on_reques
     for heldout in (Path(__file__).resolve().parents[2] / "bench" / "data").glob("reopen_*.json"):
         texts = {m["text"] for m in json.loads(heldout.read_text("utf-8"))["messages"]}
         assert not texts & {t for s in chat for t in (*s.reopening, *s.working)}, heldout.name
+
+
+def test_interrupt_stops_embedding_until_resumed() -> None:
+    """A stopping bot must not wait for the seed's embedding in a worker thread (e5+use: up to a
+    minute at the very first start): the next batch raises instead."""
+    guard = ReopenGuard(LexicalEmbedder(), seed=SCENARIOS)
+    guard.interrupt()
+    with pytest.raises(GuardInterrupted):
+        guard.warm_up()
+    with pytest.raises(GuardInterrupted):
+        guard.set_items(AG, ITEMS)
+    guard.resume()
+    guard.warm_up()
+    guard.set_items(AG, ITEMS)
+    assert [i.id for i in guard.items(AG)] == [i.id for i in ITEMS]
