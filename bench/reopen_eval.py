@@ -23,7 +23,7 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from bot.services.reopen import (  # noqa: E402
     Sensitivity,
     SettledItem,
 )
-from bot.services.reopen_model import fit_hint_scorer, hint_logit  # noqa: E402
+from bot.services.reopen_model import fit_hint_scorer, scored_hint  # noqa: E402
 from bot.services.reopen_seed import SCENARIOS  # noqa: E402
 from bot.services.reopen_seed_chat import chat_groups, chat_scenarios  # noqa: E402
 
@@ -238,13 +238,13 @@ def decide_rows(
     guard: ReopenGuard, weights: tuple[float, ...], test: list[Row], min_score: float | None = None
 ) -> list[Scored]:
     """Hints for ``test`` with the scorer ``weights`` at the guard's thresholds (normal sensitivity)
-    or at ``min_score``. ``Scored.relevance`` carries the logit."""
-    threshold = guard.config.min_score if min_score is None else min_score
+    or at ``min_score``. ``Scored.relevance`` carries the logit of a hint."""
+    config = replace(guard.config, hint_weights=weights)
+    threshold = config.min_score if min_score is None else min_score
     out = []
     for r in test:
-        logit = hint_logit(weights, r.features)
-        hint = r.features[1] >= guard.config.min_relevance and logit >= threshold
-        out.append(Scored(r.message, r.item_id if hint else None, logit, r.features[0], 0.0))
+        logit = scored_hint(config, r.features, threshold)
+        out.append(Scored(r.message, None if logit is None else r.item_id, logit or 0.0, r.features[0], 0.0))
     return out
 
 

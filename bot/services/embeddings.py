@@ -472,9 +472,8 @@ def load_embedder(name: str = "auto") -> Embedder:
         name = next(n for n in AUTO_ORDER if available(n))
     if name in COMBINATIONS:
         if not available(name):
-            raise ValueError(
-                f"embedder {name!r} needs the packages {', '.join(_PACKAGES[p] for p in COMBINATIONS[name])}"
-            )
+            packages = ", ".join(_PACKAGES[p] for p in COMBINATIONS[name])
+            raise ValueError(f"embedder {name!r} needs the packages {packages}; not all are installed")
         return CombinedEmbedder(*(EMBEDDERS[p]() for p in COMBINATIONS[name]))
     if name not in EMBEDDERS:
         names = ", ".join([*EMBEDDERS, *COMBINATIONS])

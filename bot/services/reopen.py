@@ -66,7 +66,7 @@ from bot.services.reopen_model import (
     LabelledExample,
     Sensitivity,
     SettledItem,
-    hint_logit,
+    scored_hint,
     seed_training_set,
     train_logistic,
     unrelated_similarity,
@@ -517,9 +517,9 @@ class ReopenGuard:
     ) -> tuple[int, list[float]] | None:
         """The slot of the item the message is about and its :data:`HINT_FEATURES`, or ``None``
         when the AG has no items. For fitting the hint scorer (``bench/reopen_fit.py``)."""
+        if vector is None:  # before the lock, as in check: embedding is the slow part
+            vector = self.embedder.embed([text[:MAX_READ]])[0]
         with self._lock:
-            if vector is None:
-                vector = self.embedder.embed([text[:MAX_READ]])[0]
             parts = self._parts(group_id, text, vector)
             if parts is None:
                 return None
@@ -589,15 +589,14 @@ class ReopenGuard:
             if item.id == suppressed:
                 return None
             chal, rel = features[0], features[1]
-            if rel < self.config.min_relevance:
-                return None
-            weights = self.config.hint_weights
-            if weights is not None:
-                logit = hint_logit(weights, features)
-                if logit < self._threshold(sensitivity, self.config.min_score):
-                    return None
-                return Hint(item, 1.0 / (1.0 + math.exp(-logit)), rel, chal)
-            if chal < self._threshold(sensitivity, self.config.min_challenge):
+            if self.config.hint_weights is not None:
+                logit = scored_hint(
+                    self.config, features, self._threshold(sensitivity, self.config.min_score)
+                )
+                return None if logit is None else Hint(item, 1.0 / (1.0 + math.exp(-logit)), rel, chal)
+            if rel < self.config.min_relevance or chal < self._threshold(
+                sensitivity, self.config.min_challenge
+            ):
                 return None
             score = rel * (1.0 / (1.0 + math.exp(-chal)))
             return Hint(item, score, rel, chal)

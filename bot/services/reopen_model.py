@@ -141,6 +141,17 @@ def hint_logit(weights: Sequence[float], features: Sequence[float]) -> float:
     return float(sum(w * f for w, f in zip(weights, features, strict=False)) + weights[-1])
 
 
+def scored_hint(config: GuardConfig, features: Sequence[float], min_score: float) -> float | None:
+    """The hint scorer's logit when the message gets a hint — relevance ≥ ``min_relevance`` and
+    logit ≥ ``min_score`` — else ``None``. The one rule the guard and the benchmarks decide by;
+    ``config.hint_weights`` must be set."""
+    assert config.hint_weights is not None
+    if features[1] < config.min_relevance:
+        return None
+    logit = hint_logit(config.hint_weights, features)
+    return logit if logit >= min_score else None
+
+
 def fit_hint_scorer(features: np.ndarray, correct: np.ndarray, l2: float = 0.1) -> tuple[float, ...]:
     """Fit the hint scorer: one row of :data:`HINT_FEATURES` per labelled message (for its
     best-fitting item), ``correct`` whether hinting that item would be right. Returns the weights
