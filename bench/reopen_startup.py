@@ -15,6 +15,7 @@ the texts embedded, and VmRSS at ready and the peak (``ru_maxrss``). The machine
 VM: look at the range, not only the median.
 
 Usage: .venv/bin/python bench/reopen_startup.py [--items 10000] [--embedder auto] [--repeat 3]
+       [--db FILE --warm-only]
 (also ``bench/reopen_latency.py --startup``; ≈ 15 s per cold and 4 s per warm run with USE.)
 """
 
@@ -117,31 +118,62 @@ def run_child(url: str, group_id: int, embedder: str, message: str) -> dict[str,
     return figures
 
 
-def startup_figures(items: int = 10_000, embedder: str = "auto", repeat: int = 3, seed: int = 1) -> dict:
-    """Runs cold and warm starts alternately, ``repeat`` times each; the figures per mode."""
-    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+def startup_figures(
+    items: int = 10_000,
+    embedder: str = "auto",
+    repeat: int = 3,
+    seed: int = 1,
+    db: Path | None = None,
+    warm_only: bool = False,
+) -> dict:
+    """Runs cold and warm starts alternately, ``repeat`` times each; the figures per mode.
+
+    With ``db`` the database is kept in that file (built on the first use), and with
+    ``warm_only`` only warm starts run (one cold start first if nothing is stored yet), so
+    comparing two versions of the start-up does not cost minutes of embedding each time.
+    """
+    modes = ("warm",) if warm_only else MODES
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/startup.sqlite3"
-        group_id, message = asyncio.run(build(url, items, seed))
+        path = db or Path(tmp) / "startup.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        meta = path.with_suffix(".json")
+        if db is not None and path.exists() and meta.exists():
+            group_id, message = json.loads(meta.read_text())
+        else:
+            group_id, message = asyncio.run(build(url, items, seed))
+            meta.write_text(json.dumps([group_id, message]))
+        if warm_only and asyncio.run(stored_vectors(url)) < items:
+            run_child(url, group_id, embedder, message)  # stores the vectors
         for _ in range(repeat):
-            asyncio.run(forget_vectors(url))
-            runs["cold"].append(run_child(url, group_id, embedder, message))
+            if not warm_only:
+                asyncio.run(forget_vectors(url))
+                runs["cold"].append(run_child(url, group_id, embedder, message))
             runs["warm"].append(run_child(url, group_id, embedder, message))
     return {"items": items, "runs": runs}
+
+
+async def stored_vectors(url: str) -> int:
+    database = Database(url)
+    async with database.transaction() as session:
+        count = await session.scalar(select(func.count()).select_from(ReopenEmbedding))
+    await database.dispose()
+    return int(count or 0)
 
 
 def print_startup_figures(figures: dict) -> None:
     """Print :func:`startup_figures`: median [min–max] per figure and mode."""
     runs = figures["runs"]
-    first = runs["cold"][0]
+    modes = [mode for mode in MODES if mode in runs]
+    first = runs[modes[0]][0]
     print(
         f"start-up, one AG with {figures['items']:,} decisions + 20 goals, embedder {first['embedder']} "
-        f"({first['key']}); {len(runs['cold'])} fresh processes per mode, median [min–max]:"
+        f"({first['key']}); {len(runs[modes[0]])} fresh processes per mode, median [min–max]:"
     )
 
     def row(name: str, key: str, unit: str = "s", digits: int = 2) -> None:
         cells = []
-        for mode in MODES:
+        for mode in modes:
             values = [run[key] for run in runs[mode]]
             cells.append(
                 f"{mode} {statistics.median(values):7.{digits}f} [{min(values):.{digits}f}–"
@@ -164,11 +196,10 @@ def print_startup_figures(figures: dict) -> None:
     warm = statistics.median(run["ready_s"] for run in runs["warm"])
     verdict = "met" if warm <= TARGET_READY_S else "NOT met"
     print(f"  warm start ready within {TARGET_READY_S:g} s of the watcher's start: {verdict}")
-    hinted = {mode: sum(run["hint"] is not None for run in runs[mode]) for mode in MODES}
-    print(
-        f"  the message got its hint: cold {hinted['cold']}/{len(runs['cold'])}, warm {hinted['warm']}/"
-        f"{len(runs['warm'])} (item {first['hint']})"
+    hinted = ", ".join(
+        f"{mode} {sum(run['hint'] is not None for run in runs[mode])}/{len(runs[mode])}" for mode in modes
     )
+    print(f"  the message got its hint: {hinted} (item {first['hint']})")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -276,8 +307,13 @@ def main() -> None:
     parser.add_argument("--embedder", default="auto", help="auto (default), use, e5 or lexical")
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per mode (default 3)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", type=Path, help="keep the database in this file (built on first use)")
+    parser.add_argument(
+        "--warm-only", action="store_true", help="only warm starts (with --db: no re-embedding)"
+    )
     args = parser.parse_args()
-    print_startup_figures(startup_figures(args.items, args.embedder, args.repeat, args.seed))
+    figures = startup_figures(args.items, args.embedder, args.repeat, args.seed, args.db, args.warm_only)
+    print_startup_figures(figures)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Command line: ``kuemmerer [--config FILE] run | console | db upgrade``, ``--version``."""
+"""Command line: ``kuemmerer [--config FILE] run | console | db upgrade | backup | restore |
+export-ag | …``, ``--version``; the operator commands' work is in :mod:`bot.ops`."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     # suppressed default leaves the attribute alone unless the option is there.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP)
-    sub = parser.add_subparsers(dest="command", metavar="{run,console,db,umfrage,definition}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="{run,console,db,umfrage,definition,backup,restore,export-ag,datenschutz}"
+    )
     sub.add_parser("run", parents=[common], help="start the adapters named in the config (default)")
     console = sub.add_parser("console", parents=[common], help="chat with the bot in this terminal")
     console.add_argument("--script", help="read input lines from this file")
@@ -67,6 +70,32 @@ def _parser() -> argparse.ArgumentParser:
         "import", parents=[common], help="adopt a changed definition from a TOML file (a new version)"
     )
     definition_import.add_argument("file", metavar="DATEI.toml")
+    backup = sub.add_parser(
+        "backup", parents=[common], help="write a consistent backup of the database (no secrets)"
+    )
+    backup.add_argument("file", metavar="DATEI")
+    backup.add_argument(
+        "--mit-geheimnissen",
+        "--with-secrets",
+        dest="with_secrets",
+        action="store_true",
+        help="keep the Matrix access token and pending link codes in the backup",
+    )
+    restore = sub.add_parser(
+        "restore", parents=[common], help="replace the database with a backup (stop the bot first)"
+    )
+    restore.add_argument("file", metavar="DATEI")
+    restore.add_argument("--ja", "--yes", dest="yes", action="store_true", help="do not ask for confirmation")
+    export = sub.add_parser("export-ag", parents=[common], help="an AG's register as Markdown or JSON")
+    export.add_argument("group", metavar="AG", help="the AG's id or name")
+    export.add_argument("--format", choices=["md", "json"], help="default: md, or json for --out *.json")
+    export.add_argument("--out", metavar="DATEI", help="write to this file instead of stdout")
+    privacy = sub.add_parser("datenschutz", help="retention of personal data (docs/datenschutz.md)")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    privacy_sub.add_parser(
+        "bericht", parents=[common], help="what the daily retention job would remove now (changes nothing)"
+    )
+    privacy_sub.add_parser("ausfuehren", parents=[common], help="run the retention job now")
     return parser
 
 
@@ -110,6 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(upgrade(config))
             print("database is up to date")
             return 0
+        if command == "datenschutz":
+            return asyncio.run(retention(config, run=args.privacy_command == "ausfuehren"))
+        if command in ("backup", "restore", "export-ag"):
+            from bot import ops
+
+            return ops.run(command, config, args)
         if command in ("umfrage", "definition"):
             loaded = read_import(command, args.file)
             return (
@@ -201,6 +236,41 @@ async def upgrade(config: Config) -> None:
         await database.dispose()
 
 
+async def retention(config: Config, *, run: bool) -> int:
+    """``kuemmerer datenschutz bericht|ausfuehren``: what the retention job removes now, by kind
+    (German, for the operator); ``ausfuehren`` removes it."""
+    from bot.core.ports import SystemClock
+    from bot.handlers.datenschutz import policy_from
+    from bot.services.group_lifecycle import GroupLifecycleService
+    from bot.services.groups import GroupService
+    from bot.services.retention import SWEEPS, RetentionService
+
+    database = await open_database(config)
+    clock = SystemClock()
+    try:
+        await database.upgrade()
+        policy, _, _ = policy_from({"datenschutz": config.datenschutz})
+        async with database.transaction() as session:
+            service = RetentionService(session, clock, policy)
+            result = await (service.run() if run else service.report())
+            lifecycle = GroupLifecycleService(session, clock, GroupService(session, clock))
+            groups = (
+                await lifecycle.purge_due()
+                if run
+                else await lifecycle.repo.due_for_deletion(clock.now(), 1000)
+            )
+    finally:
+        await database.dispose()
+    verb = "entfernt" if run else "würde jetzt entfernen"
+    print(f"Aufbewahrungsfristen ([datenschutz] in {config.source}); der tägliche Löschlauf {verb}:")
+    for sweep in SWEEPS:
+        print(f"  {result.counts[sweep.key]:>7}  {sweep.label} ({sweep.key})")
+    print(f"  {len(groups):>7}  AGs nach Ablauf der Löschfrist (ag_loeschfrist)")
+    if run and result.more:
+        print("Es ist noch mehr fällig: der Befehl oder der tägliche Lauf macht weiter.")
+    return 0
+
+
 def read_import(what: str, path: str) -> Any:
     """Read and check the TOML file of ``kuemmerer umfrage|definition import``; a file with
     errors is reported line by line (German, for the network's operator).
@@ -284,7 +354,12 @@ async def serve(config: Config, adapters: Sequence[str], **console_options: obje
         clock=clock,
         language=config.bot.language,
         timezone=config.bot.timezone,
-        options={"reopen.guard": guard, "scheduler.grace": config.scheduler.grace_period},
+        options={
+            "reopen.guard": guard,
+            "scheduler.grace": config.scheduler.grace_period,
+            "datenschutz": config.datenschutz,
+            "datenschutz.timezone": config.bot.timezone,
+        },
     )
     started = []
     try:

@@ -159,6 +159,62 @@ class SchedulerSection(_Section):
         return parse_duration(self.grace)
 
 
+class DatenschutzSection(_Section):
+    """``[datenschutz]``: who is responsible, and how long personal data is kept.
+
+    Periods are durations like ``"30d"``. The daily retention job (``bot/services/retention.py``)
+    removes or pseudonymises what outlived its period; ``docs/datenschutz.md`` lists every datum.
+    """
+
+    # The operator ("Verantwortlicher" in the sense of Art. 4 Nr. 7 DSGVO) as shown by /datenschutz:
+    # name and a contact, e.g. "Netzwerk Bürgerstiftungen e.V., datenschutz@example.org".
+    verantwortlich: str = ""
+    # Delivered bot messages (their text) in the outbox; failed ones are kept longer for diagnosis.
+    outbox_zugestellt: str = "30d"
+    outbox_fehlgeschlagen: str = "90d"
+    # Texts of messages the reopen guard pointed out (unless a coordinator made them an example).
+    hinweis_texte: str = "90d"
+    # Failed attempts to redeem a code that links a chat to an AG (chat, person, time), and
+    # link codes once they expired.
+    link_versuche: str = "1d"
+    # People who left every AG and were not seen for this long are pseudonymised.
+    ehemalige: str = "365d"
+    # A deleted AG can be restored for this long (/ag wiederherstellen), then it is gone.
+    ag_loeschfrist: str = "7d"
+    # Local time (the bot's [bot] timezone) at which the retention job runs each day.
+    uhrzeit: str = "03:30"
+
+    @field_validator(
+        "outbox_zugestellt",
+        "outbox_fehlgeschlagen",
+        "hinweis_texte",
+        "link_versuche",
+        "ehemalige",
+        "ag_loeschfrist",
+    )
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("uhrzeit")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError(f"must be a time like 03:30, not {value!r}")
+        return value.strip()
+
+    def period(self, key: str) -> timedelta:
+        """The retention period ``key`` (e.g. ``"outbox_zugestellt"``) as a time span."""
+        return parse_duration(getattr(self, key))
+
+    @property
+    def run_at(self) -> tuple[int, int]:
+        """``uhrzeit`` as (hour, minute)."""
+        hour, minute = self.uhrzeit.split(":")
+        return int(hour), int(minute)
+
+
 class Config(_Section):
     """The whole configuration; every section is optional."""
 
@@ -167,6 +223,7 @@ class Config(_Section):
     storage: StorageSection = StorageSection()
     telegram: TelegramSection = TelegramSection()
     matrix: MatrixSection = MatrixSection()
+    datenschutz: DatenschutzSection = DatenschutzSection()
     _source: str = PrivateAttr(default="defaults")
     _from_env: dict[tuple[str, str], str] = PrivateAttr(default_factory=dict)
 

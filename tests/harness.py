@@ -106,7 +106,15 @@ class BotHarness:
                 f"q{self._counter}", quoted_text, self.user(quoted_user) if quoted_user else None
             )
         before = len(self.messenger.sent)
-        where = self.chat(chat, private)
+        # A private chat is addressed by the person's id, as on every platform (the bot writes
+        # to a person privately by that id, so both directions meet in one chat).
+        where = (
+            ChatRef(
+                self.platform, self.user(user).external_id, ChatKind.PRIVATE, self.user(user).display_name
+            )
+            if private
+            else self.chat(chat)
+        )
         await self.app.handle(
             IncomingMessage(
                 chat=where,

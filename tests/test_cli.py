@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import json
 import os
 import re
 import socket
@@ -407,3 +408,110 @@ def test_definition_import_creates_a_new_version_once(tmp_path):
     assert versions == [(1, "default"), (2, "definition-beispiel.toml")]
     missing = run(["definition", "import", str(tmp_path / "fehlt.toml")], tmp_path, database=database)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+# Backup, restore and the register export (the DSGVO issue's operator tools) ---------------------
+
+
+def decision_texts(database: Path) -> list[str]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT text FROM decisions ORDER BY number").fetchall()
+    conn.close()
+    return [text for (text,) in rows]
+
+
+def test_backup_and_restore_round_trip(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    assert run(["console"], tmp_path, database=database, stdin=SCRIPT).returncode == 0
+    backup = run(["backup", "sicherung.sqlite3"], tmp_path, database=database)
+    assert backup.returncode == 0, backup.stderr
+    assert "backup written to sicherung.sqlite3 (SQLite, schema revision" in backup.stdout
+    assert "no secrets to leave out" in backup.stdout
+    assert (tmp_path / "sicherung.sqlite3").stat().st_mode & 0o777 == 0o600
+    later = run(["console"], tmp_path, database=database, stdin="/beschluss Nach der Sicherung\n")
+    assert later.returncode == 0, later.stderr
+    assert decision_texts(database) == ["Erster Beschluss", "Nach der Sicherung"]
+    # Without a terminal to ask on, a restore needs --ja; nothing changes without it.
+    refused = run(["restore", "sicherung.sqlite3"], tmp_path, database=database)
+    assert_one_line(refused, 2, "--ja")
+    assert decision_texts(database) == ["Erster Beschluss", "Nach der Sicherung"]
+    restored = run(["restore", "sicherung.sqlite3", "--ja"], tmp_path, database=database)
+    assert restored.returncode == 0, restored.stderr
+    assert "database restored from sicherung.sqlite3" in restored.stdout
+    assert "the previous database is kept as" in restored.stdout
+    assert "logs in again" in restored.stdout  # no Matrix access token in the backup
+    assert decision_texts(database) == ["Erster Beschluss"]
+    kept = list(tmp_path.glob("k.sqlite3.vor-restore-*"))
+    assert len(kept) == 1 and decision_texts(kept[0]) == ["Erster Beschluss", "Nach der Sicherung"]
+    again = run(["console"], tmp_path, database=database, stdin="/beschluesse\n")
+    assert again.returncode == 0 and "Erster Beschluss" in again.stdout
+
+
+def test_restore_of_a_backup_from_a_newer_version_is_refused(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    assert run(["console"], tmp_path, database=database, stdin=SCRIPT).returncode == 0
+    assert run(["backup", "neu.sqlite3"], tmp_path, database=database).returncode == 0
+    with sqlite3.connect(tmp_path / "neu.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.close()
+    result = run(["restore", "neu.sqlite3", "--ja"], tmp_path, database=database)
+    assert_one_line(result, 2, "revision 9999", "newer version")
+    assert not list(tmp_path.glob("*.vor-restore-*"))
+    not_a_backup = tmp_path / "notiz.txt"
+    not_a_backup.write_text("Einkaufsliste", encoding="utf-8")
+    result = run(["restore", str(not_a_backup), "--ja"], tmp_path, database=database)
+    assert_one_line(result, 2, "not a Kümmerer backup")
+
+
+def test_backup_without_pg_dump_names_the_command_and_hides_the_password(tmp_path):
+    url = f"postgresql://kuemmerer:pg-secret@127.0.0.1:{closed_port()}/kuemmerer"
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = run_with_env(["backup", "k.dump"], tmp_path, KUEMMERER_DATABASE_URL=url, PATH=str(empty))
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert "pg_dump not found" in result.stderr
+    assert "pg_dump --format=custom --exclude-table-data=platform_state" in result.stderr
+    assert "pg-secret" not in result.stderr + result.stdout
+    assert not (tmp_path / "k.dump").exists()
+
+
+def test_export_ag_writes_markdown_and_json(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    assert run(["console"], tmp_path, database=database, stdin=SCRIPT).returncode == 0
+    markdown = run(["export-ag", "test"], tmp_path, database=database)
+    assert markdown.returncode == 0, markdown.stderr
+    assert markdown.stdout.startswith("# Register: Test\n")
+    assert "### Beschluss Nr. 1 · gültig\n\nErster Beschluss\n" in markdown.stdout
+    written = run(["export-ag", "1", "--out", "register.json"], tmp_path, database=database)
+    assert written.returncode == 0, written.stderr
+    assert "register of Test written to register.json (0 goals, 1 decisions)" in written.stdout
+    data = json.loads((tmp_path / "register.json").read_text(encoding="utf-8"))
+    assert data["format"] == "kuemmerer-register" and data["group"]["name"] == "Test"
+    assert [d["text"] for d in data["decisions"]] == ["Erster Beschluss"]
+    missing = run(["export-ag", "AG Nirgends"], tmp_path, database=database)
+    assert_one_line(missing, 2, "no AG named 'AG Nirgends'")
+
+
+def test_datenschutz_bericht_counts_and_ausfuehren_removes(tmp_path):
+    database = tmp_path / "k.sqlite3"
+    assert run(["console"], tmp_path, database=database, stdin=SCRIPT).returncode == 0
+    config = tmp_path / "config.toml"
+    # A period of one minute: the session's delivered replies are due a minute later.
+    config.write_text('[datenschutz]\noutbox_zugestellt = "1m"\n', encoding="utf-8")
+    report = run(["datenschutz", "bericht", "--config", str(config)], tmp_path, database=database)
+    assert report.returncode == 0, report.stderr
+    assert "würde jetzt entfernen" in report.stdout
+    assert re.search(r"^\s+0\s+zugestellte Bot-Nachrichten", report.stdout, re.M)  # not yet due
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("UPDATE outbox SET sent_at = '2000-01-01 00:00:00.000000'")
+    connection.close()
+    report = run(["datenschutz", "bericht", "--config", str(config)], tmp_path, database=database)
+    sent = int(re.search(r"^\s+(\d+)\s+zugestellte Bot-Nachrichten", report.stdout, re.M).group(1))
+    assert sent >= 3, report.stdout
+    done = run(["datenschutz", "ausfuehren", "--config", str(config)], tmp_path, database=database)
+    assert done.returncode == 0, done.stderr
+    assert re.search(rf"^\s+{sent}\s+zugestellte Bot-Nachrichten", done.stdout, re.M), done.stdout
+    again = run(["datenschutz", "bericht", "--config", str(config)], tmp_path, database=database)
+    assert re.search(r"^\s+0\s+zugestellte Bot-Nachrichten", again.stdout, re.M)

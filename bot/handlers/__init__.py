@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.router import Router
 from bot.handlers import (
     ag,
+    datenschutz,
     decisions,
     goals,
     help,
@@ -31,6 +32,7 @@ FEATURES = (
     polls,
     surveys,
     scheduling,
+    datenschutz,
 )
 """Feature modules in the order ``/hilfe`` lists them."""
 

@@ -9,6 +9,7 @@ from bot.core.events import Button, Platform
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, bold, code
 from bot.core.router import Args, Router, as_number, normalise_name, parse_command
+from bot.handlers import ag_lifecycle
 from bot.handlers.format import person_name
 from bot.services.linking import CodeRejection, minutes
 from storage.models import Chat, Role
@@ -39,10 +40,12 @@ def chat_label(tr: Translator, chat: Chat) -> str:
 @router.on.on_bot_added
 async def introduce(ctx: Context) -> None:
     """The bot was added to a chat: say what it does (and which AG, if the chat has one)."""
+    tr = ctx.tr
     if ctx.group is not None:
-        ctx.say("bot.added_known", name=ctx.group.name)
+        markup = tr.markup("bot.added_known", name=ctx.group.name)
     else:
-        ctx.say("bot.added")
+        markup = tr.markup("bot.added")
+    ctx.reply(markup.blank().extend(tr.lines("privacy.link")))
 
 
 @router.command("ag", aliases=("group",), private=True)
@@ -54,6 +57,11 @@ async def show(ctx: Context, args: Args) -> None:
     summary = await ctx.services.groups.summary(ctx.require_group())
     group = summary.group
     markup = Markup().line(bold(tr.text("ag.title", name=group.name)))
+    if group.delete_after is not None:
+        day = tr.date(group.delete_after.astimezone(tr.zone).date())
+        markup.extend(tr.lines("ag.state_deleting", date=day))
+    elif group.closed_at is not None:
+        markup.extend(tr.lines("ag.state_closed"))
     markup.line(tr.text("ag.topic_label"), ": ", group.topic or tr.text("ag.unset"))
     if group.description:
         markup.line(tr.text("ag.description_label"), ": ", group.description)
@@ -276,3 +284,7 @@ async def unlink(ctx: Context, args: Args) -> None:
     )
     for other in remaining:
         ctx.send(chat_ref(other), notice)
+
+
+# Closing and deleting live in their own module, on this command's router.
+ag_lifecycle.register(router)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
+from bot.core.context import Context
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, Span, bold
 from bot.services.text import fold, shorten
@@ -60,3 +62,13 @@ def quote_block(text: str) -> Markup:
     for line in text.split("\n"):
         markup.line(line) if line.strip() else markup.blank()
     return markup
+
+
+def day_code(ctx: Context, *parts: object) -> str:
+    """A 4-digit confirmation code for a destructive command, valid for this sender, these
+    ``parts`` and this day: a stale button or a command copied from another day, person or AG
+    does nothing."""
+    day = ctx.clock.now().date().isoformat()
+    who = f"{ctx.person.platform}:{ctx.person.external_id}:{ctx.person.id}"
+    raw = ":".join([who, day, *map(str, parts)]).encode()
+    return f"{int(hashlib.sha256(raw).hexdigest(), 16) % 10_000:04d}"

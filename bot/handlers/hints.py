@@ -16,7 +16,7 @@ from bot.core.router import Args, Router, as_number
 from bot.handlers.format import coordination_names, quote_block
 from bot.jobs.poll_format import reopen_command
 from bot.services.embeddings import COMBINATIONS, EMBEDDERS, load_embedder
-from bot.services.hints import MAX_COOLDOWN_DAYS, sensitivity_of
+from bot.services.hints import MAX_COOLDOWN_DAYS, hints_active, sensitivity_of
 from bot.services.reopen import Hint, ReopenGuard, Sensitivity, SettledItem
 from bot.services.reopen_watch import Candidate, ReopenWatcher
 from bot.services.text import shorten
@@ -108,7 +108,7 @@ async def keep_settings(ctx: Context, previous_seen: object) -> None:
     """Tell the watcher the AG's switch and sensitivity (it must not read the database itself)."""
     group = ctx.group
     assert group is not None
-    watcher(ctx.runtime).configure(group.id, group.hints_enabled, sensitivity_of(group))
+    watcher(ctx.runtime).configure(group.id, hints_active(group), sensitivity_of(group))
 
 
 @router.on.watch

@@ -82,6 +82,7 @@ def _brief(tr: Translator, brief: Brief, goals: int, decisions: int) -> Markup:
         example = reopen_command(tr, "goal", brief.goals[0].number)
     if example is not None:
         markup.extend(tr.lines("onboarding.settled_example", command=example))
+    markup.blank().extend(tr.lines("privacy.link"))
     return markup
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import Clock
+from bot.services.group_lifecycle import GroupLifecycleService
 from bot.services.groups import GroupService
 from bot.services.hints import HintService
 from bot.services.linking import LinkService
@@ -45,6 +46,7 @@ class Services:
         self.groups = GroupService(
             session, clock, default_timezone=default_timezone, default_language=default_language
         )
+        self.lifecycle = GroupLifecycleService(session, clock, self.groups)
         self.links = LinkService(session, clock, self.groups)
         self.register = RegisterService(session, clock)
         self.onboarding = OnboardingService(session, clock)
@@ -59,6 +61,7 @@ class Services:
 
 __all__ = [
     "DatePollService",
+    "GroupLifecycleService",
     "GroupService",
     "HintService",
     "LinkService",

@@ -57,6 +57,16 @@ class GroupSummary:
     active_decisions: int
 
 
+def ensure_open(group: WorkingGroup) -> None:
+    """Refuse to plan anything new in a closed AG (``/ag schliessen``).
+
+    Raises:
+        UserError: The AG is closed (or about to be deleted).
+    """
+    if group.closed_at is not None:
+        raise UserError("ag.closed_refused", name=group.name)
+
+
 class GroupService:
     """Creates and describes AGs; tracks who is in them and with which role."""
 

@@ -82,6 +82,11 @@ def settled_item(row: ItemRow) -> SettledItem:
     return SettledItem(guard_id(kind, item_id), kind, number, text, settled)
 
 
+def hints_active(group: WorkingGroup) -> bool:
+    """Whether the guard watches the AG: switched on, and the AG not closed."""
+    return group.hints_enabled and group.closed_at is None
+
+
 def sensitivity_of(group: WorkingGroup) -> Sensitivity:
     """The AG's sensitivity (an unknown stored value counts as normal)."""
     try:
@@ -110,7 +115,7 @@ class HintService:
         """Switch the guard on or off for the AG."""
         await self._log(group, actor, "group.hints", old=group.hints_enabled, new=enabled)
         group.hints_enabled = enabled
-        note(self.session, SettingsChanged(group.id, enabled, sensitivity_of(group)))
+        note(self.session, SettingsChanged(group.id, hints_active(group), sensitivity_of(group)))
 
     async def set_private(self, group: WorkingGroup, private: bool, actor: Person) -> None:
         """Whether hints go to the writer privately (``True``) or to the group chat."""
@@ -121,7 +126,7 @@ class HintService:
         """How readily the guard speaks up in the AG."""
         await self._log(group, actor, "group.hint_sensitivity", old=group.hint_sensitivity, new=sensitivity)
         group.hint_sensitivity = sensitivity.value
-        note(self.session, SettingsChanged(group.id, group.hints_enabled, sensitivity))
+        note(self.session, SettingsChanged(group.id, hints_active(group), sensitivity))
 
     async def set_cooldown(self, group: WorkingGroup, days: int, actor: Person) -> None:
         """Days before the same item is pointed out again in the same chat.

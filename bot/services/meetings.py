@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import NotFound, PermissionDenied, UsageError, UserError
 from bot.core.i18n import Translator
 from bot.core.ports import Clock
+from bot.services.groups import ensure_open
 from bot.services.schedule import ScheduleService
 from bot.services.text import clean, fold
 from bot.services.when import When, WhenError, parse_when
@@ -190,6 +191,7 @@ class MeetingService:
             UserError: The time is not understood or past, the title is empty or too long, or
                 the AG has too many meetings already.
         """
+        ensure_open(group)
         when_text, title, location = split_meeting(text)
         when = parse_when(when_text, now=self.clock.now(), tz=group.timezone, language=group.language)
         return await self.add(group, when, title, location, person)

@@ -86,7 +86,7 @@ class Outbox:
         self._platforms: dict[Platform, _Platform] = {}
         self._queues: dict[tuple[Platform, str], deque[_Entry]] = {}
         self._workers: dict[tuple[Platform, str], asyncio.Task[None]] = {}
-        self._known: set[int] = set()
+        self._known: set[str] = set()  # message keys queued or being sent
         # Sent marks waiting to be written (see _mark_sent), and the task writing them.
         self._marks: list[tuple[_Entry, str | None, datetime, asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
@@ -167,17 +167,21 @@ class Outbox:
         now = self.monotonic()
         for row in rows:
             platform = Platform(row.platform)
-            if row.id in self._known or platform not in self._platforms:
+            # Stable across retries, and unique although SQLite gives the id of a deleted last
+            # row again (retention and erasure delete rows): Matrix would take a reused
+            # transaction id for the earlier message and not send the new one.
+            message_key = f"kuemmerer-outbox-{row.id}-{int(row.created_at.timestamp() * 1_000_000)}"
+            if message_key in self._known or platform not in self._platforms:
                 continue
             chat = ChatRef(platform, row.chat_id, ChatKind(row.chat_kind))
             age = (self.clock.now() - row.created_at).total_seconds()
             message = decode_message(chat, row.payload)
-            message.key = f"kuemmerer-outbox-{row.id}"
+            message.key = message_key
             message.secret = row.secret
             message.tag = row.tag
             entry = _Entry(row.id, message, now - max(age, 0.0), row.attempts)
             key = (platform, row.chat_id)
-            self._known.add(row.id)
+            self._known.add(message_key)
             self._queues.setdefault(key, deque()).append(entry)
             if key not in self._workers:
                 self._idle.clear()
@@ -223,7 +227,7 @@ class Outbox:
                 entry = queue[0]
                 if await self._attempt(key, entry):
                     queue.popleft()
-                    self._known.discard(entry.id)
+                    self._known.discard(entry.message.key or "")
         finally:
             self._workers.pop(key, None)
             if not queue:

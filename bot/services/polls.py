@@ -27,6 +27,7 @@ from bot.core.errors import NotFound, UserError
 from bot.core.events import SentMessage
 from bot.core.ports import Clock
 from bot.services.date_answers import DateCounts
+from bot.services.groups import ensure_open
 from bot.services.poll_input import PollDraft
 from bot.services.register import RegisterService
 from bot.services.schedule import ScheduleService
@@ -158,6 +159,7 @@ class PollService:
             UserError: Too many open polls, a deadline that is past, repeats or is too far, a
                 decision to replace that does not exist or is not in force.
         """
+        ensure_open(group)
         now = self.clock.now()
         if await self.repo.count_open(group.id) >= MAX_OPEN:
             raise UserError("polls.too_many_open", limit=MAX_OPEN)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import NotFound, PermissionDenied, UserError
 from bot.core.events import ChatRef
 from bot.core.ports import Clock
+from bot.services.groups import ensure_open
 from bot.services.schedule import ScheduleService
 from bot.services.scheduler import LATE_AFTER
 from bot.services.text import clean
@@ -145,6 +146,8 @@ class ReminderService:
             UserError: The text is empty or too long, or the scope has :data:`MAX_OPEN` open
                 reminders.
         """
+        if group is not None and not chat.is_private:
+            ensure_open(group)  # a person's own reminders go on in a closed AG
         now = self.clock.now()
         if len(when_text) > MAX_WHEN:
             raise WhenError("when.unknown", text=when_text)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotFound, UserError
 from bot.core.ports import Clock
+from bot.services.groups import ensure_open
 from bot.services.schedule import ScheduleService
 from bot.services.survey_model import Definition, Template
 from bot.services.survey_template import (
@@ -239,6 +240,7 @@ class SurveyService:
         Raises:
             UserError: The deadline is past or too far ahead, or the AG runs too many surveys.
         """
+        ensure_open(group)
         now = self.clock.now()
         running = await self.session.scalar(
             select(func.count())

@@ -34,7 +34,12 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_platform", "status", "platform"),)
+    __table_args__ = (
+        Index("ix_outbox_status_platform", "status", "platform"),
+        # The retention job deletes delivered rows by sent_at and failed ones by created_at.
+        Index("ix_outbox_status_sent_at", "status", "sent_at"),
+        Index("ix_outbox_status_created_at", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))

@@ -11,7 +11,11 @@ from storage.models.base import Base, UTCDateTime
 
 
 class PlatformState(Base):
-    """One value an adapter must remember across restarts."""
+    """One value an adapter must remember across restarts.
+
+    A value that is a credential goes under a key ending in ``:access_token`` (the Matrix
+    adapter's login token): backups recognise it by that and leave it out (``storage/backup.py``).
+    """
 
     __tablename__ = "platform_state"
 

@@ -21,6 +21,8 @@ class ReopenHint(Base):
     __table_args__ = (
         # The cool-down asks for the newest hint on an item in a chat.
         Index("ix_reopen_hints_chat_item", "platform", "chat_id", "item_kind", "item_id", "created_at"),
+        # The retention job removes hints (they quote a member's message) by age.
+        Index("ix_reopen_hints_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,3 +46,8 @@ class WorkingGroup(Base):
     # (``/ag abstimmungen offen``) or only the koordination (the default).
     poll_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     polls_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Closing (/ag schliessen): no more reminders, meeting notices or hints; the register stays
+    # readable. Deleting (/ag loeschen) closes it and sets when it goes for good; until then
+    # /ag wiederherstellen takes the deletion back.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delete_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -112,6 +112,31 @@ class GroupRepository:
             # Keep a loaded object in step without marking it dirty (no second UPDATE).
             set_committed_value(group, counter, number)
         return number
+
+    async def named(self, name: str) -> list[WorkingGroup]:
+        """The AGs with this name, ignoring case and surrounding spaces (names need not be unique).
+
+        Compared in Python: SQLite's ``lower()`` leaves umlauts alone. An operator's lookup over
+        the few AGs of a network, not a query the bot runs per update.
+        """
+        wanted = name.strip().casefold()
+        groups = await self.session.scalars(select(WorkingGroup).order_by(WorkingGroup.id))
+        return [group for group in groups if group.name.strip().casefold() == wanted]
+
+    async def due_for_deletion(self, now: datetime, limit: int) -> list[int]:
+        """Ids of AGs whose grace period after ``/ag loeschen`` is over."""
+        rows = await self.session.scalars(
+            select(WorkingGroup.id)
+            .where(WorkingGroup.delete_after.is_not(None), WorkingGroup.delete_after <= now)
+            .order_by(WorkingGroup.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def delete(self, group_id: int) -> None:
+        """Delete an AG; its register, polls, surveys, memberships and jobs go with it (the
+        foreign keys cascade) and its chats forget it."""
+        await self.session.execute(delete(WorkingGroup).where(WorkingGroup.id == group_id))
 
     async def count(self) -> int:
         """Number of AGs (for statistics and tests)."""

@@ -81,6 +81,20 @@ class JobRepository:
             )
         )
 
+    async def cancel_group(self, group_id: int, keep: tuple[str, ...], at: datetime) -> int:
+        """Cancel the pending jobs of an AG except those of the ``keep`` kinds; returns how many."""
+        result = await self.session.execute(
+            update(ScheduledJob)
+            .where(
+                ScheduledJob.group_id == group_id,
+                ScheduledJob.status == JobStatus.PENDING,
+                ScheduledJob.kind.not_in(keep),
+            )
+            .values(status=JobStatus.CANCELLED, fired_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
     async def cancel(self, kinds: tuple[str, ...], ref_id: int, at: datetime) -> int:
         """Cancel the pending jobs of an item; returns how many there were."""
         result = await self.session.execute(

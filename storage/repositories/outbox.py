@@ -96,6 +96,18 @@ class OutboxRepository:
                 await connection.execute(statement, params)
         self.session.info["wrote"] = True
 
+    async def forget_sent(self, tag: str, platform: str, chat_id: str) -> None:
+        """Delete delivered messages with ``tag`` to one chat (a message whose row must not
+        outlive its delivery, e.g. the confirmation that a person's data was erased)."""
+        await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.tag == tag,
+                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.platform == platform,
+                OutboxMessage.chat_id == chat_id,
+            )
+        )
+
     async def mark_failed(self, message_id: int, error: str, *, redact: bool = False) -> None:
         """Give a message up for good, with the reason; ``redact`` as for :meth:`mark_sent`."""
         values: dict[str, Any] = {

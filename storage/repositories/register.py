@@ -105,6 +105,24 @@ class RegisterRepository:
         """The decision with this primary key."""
         return await self.session.get(Decision, decision_id)
 
+    async def all_decisions(self, group_id: int) -> list[Decision]:
+        """Every decision of an AG, whatever its status, in order of their numbers."""
+        query = select(Decision).where(Decision.group_id == group_id).order_by(Decision.number)
+        return list(await self.session.scalars(query))
+
+    async def tags_of_group(self, group_id: int) -> dict[int, list[str]]:
+        """The sorted tags of every decision of an AG that has any, by decision id (one query)."""
+        rows = await self.session.execute(
+            select(DecisionTag.decision_id, DecisionTag.tag)
+            .join(Decision, Decision.id == DecisionTag.decision_id)
+            .where(Decision.group_id == group_id)
+            .order_by(DecisionTag.decision_id, DecisionTag.tag)
+        )
+        tags: dict[int, list[str]] = {}
+        for decision_id, tag in rows:
+            tags.setdefault(decision_id, []).append(tag)
+        return tags
+
     async def successor(self, decision_id: int) -> Decision | None:
         """The decision that replaced this one, if any."""
         return await self.session.scalar(select(Decision).where(Decision.replaces_id == decision_id))

@@ -20,6 +20,7 @@ from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, Translator, catalog_ke
 from bot.core.markup import Line, parse_template
 from bot.handlers import build_router
 from bot.services.embeddings import COMBINATIONS, EMBEDDERS
+from bot.services.personal_data import SECTIONS as PERSONAL_SECTIONS
 from bot.services.reopen import Sensitivity
 from storage.models import DecisionStatus, GoalStatus, RegisterChange, Role
 
@@ -149,6 +150,7 @@ def dynamic_keys() -> set[str]:
     keys.update(f"hints.level.{level.value}" for level in Sensitivity)
     keys.update(f"hints.model.{name}" for name in [*EMBEDDERS, *COMBINATIONS])  # the embedder running
     keys.update(f"hints.item.{kind}" for kind in ("decision", "goal"))
+    keys.update(f"mydata.section.{section}" for section in PERSONAL_SECTIONS)
     return keys
 
 

@@ -17,6 +17,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import pytest
@@ -24,6 +25,7 @@ from sqlalchemy import Table, select
 
 from bot.core.router import Command
 from bot.handlers import build_router
+from bot.handlers.format import day_code
 from storage.models import Base, Chat, Decision, Membership, Person, ReopenHint, Role
 from tests.harness import BotHarness
 
@@ -37,12 +39,16 @@ class Sample(NamedTuple):
     """The arguments of one command line, optionally sent as a reply.
 
     Attributes:
-        args: The text after the command path; ``{hint}`` is replaced by the id of AG A's hint.
+        args: The text after the command path; ``{hint}`` is replaced by the id of AG A's hint,
+            ``{code}`` by the code that confirms deleting AG A for its koordination today.
         reply_to: ``(text, sender name)`` of the message the command answers, if any.
+        setup: Command lines AG A's koordination sends in its chat first (the state the
+            command needs: a closed AG to open).
     """
 
     args: str
     reply_to: tuple[str, str] | None = None
+    setup: tuple[str, ...] = ()
 
 
 SAMPLES: dict[str, list[Sample]] = {
@@ -53,6 +59,10 @@ SAMPLES: dict[str, list[Sample]] = {
     "cmd.ag.zeitzone": [Sample("Europe/Vienna")],
     "cmd.ag.verknuepfen": [Sample("")],  # hands out a link code
     "cmd.ag.trennen": [Sample("")],
+    "cmd.ag.schliessen": [Sample("")],
+    "cmd.ag.oeffnen": [Sample("", setup=("/ag schliessen",))],
+    "cmd.ag.loeschen": [Sample("ja {code}")],
+    "cmd.ag.wiederherstellen": [Sample("", setup=("/ag loeschen ja {code}",))],
     "cmd.ziel": [Sample("Einen Fortbildungstag planen")],
     "cmd.ziel.erreicht": [Sample("1")],
     "cmd.ziel.verwerfen": [Sample("1 Nicht mehr aktuell")],
@@ -109,6 +119,8 @@ READ_ONLY: frozenset[str] = frozenset(
         "cmd.umfrage.ergebnis",
         "cmd.umfrage.vergleich",
         "cmd.definition",
+        "cmd.datenschutz",
+        "cmd.meine_daten",
     }
 )
 """Commands that never write (checked by :func:`test_reading_commands_change_nothing`)."""
@@ -116,6 +128,7 @@ READ_ONLY: frozenset[str] = frozenset(
 SELF_SERVICE: frozenset[str] = frozenset(
     {"cmd.start", "cmd.ag.wechseln", "cmd.ag.anlegen", "cmd.gelesen"}
 ) | {
+    "cmd.daten_loeschen",
     "cmd.umfrage.weiter",
     "cmd.umfrage.aendern",
     "cmd.zurueck",
@@ -156,10 +169,10 @@ def all_commands() -> list[Command]:
     return list(found.values())
 
 
-def command_line(key: str, sample: Sample, hint: int) -> str:
+def command_line(key: str, sample: Sample, hint: int, code: str = "") -> str:
     """``cmd.beschluss.ersetzen`` + ``1 Text`` → ``/beschluss ersetzen 1 Text``."""
     path = key.removeprefix("cmd.").replace(".", " ")
-    return f"/{path} {sample.args.format(hint=hint)}".rstrip()
+    return f"/{path} {sample.args.format(hint=hint, code=code)}".rstrip()
 
 
 # Database snapshots --------------------------------------------------------------------------------
@@ -280,9 +293,20 @@ class World:
     group_b: int
     hint: int
 
+    async def deletion_code(self) -> str:
+        """The code with which AG A's koordination (anna) confirms deleting it today."""
+        [anna] = await self.bot.rows(Person, Person.username == "anna")
+        return day_code(SimpleNamespace(clock=self.bot.app.clock, person=anna), "ag-loeschen", self.group_a)
+
+    async def prepare(self, sample: Sample) -> None:
+        """Send the sample's set-up lines as AG A's koordination."""
+        code = await self.deletion_code()
+        for line in sample.setup:
+            await self.bot.send(line.format(code=code), user="anna", chat="ag")
+
     async def send(self, key: str, sample: Sample, *, user: str, chat: str, private: bool = False) -> str:
         """Send a sample as ``user``; returns the replies in that chat, joined."""
-        line = command_line(key, sample, self.hint)
+        line = command_line(key, sample, self.hint, await self.deletion_code())
         replies = await self.bot.send(line, user=user, chat=chat, private=private, reply_to=sample.reply_to)
         return "\n".join(replies)
 
@@ -379,6 +403,7 @@ CASES = [
 @pytest.mark.parametrize("actor", REFUSED, ids=lambda a: a.name)
 @pytest.mark.parametrize(("key", "sample"), CASES)
 async def test_refused_then_allowed(world: World, key: str, sample: Sample, actor: Actor) -> None:
+    await world.prepare(sample)
     before = await snapshot(world.bot)
     reply = await world.send(key, sample, user=actor.user, chat=actor.chat, private=actor.private)
     ignore = actor.own_group(world) if actor.own_group else None
@@ -454,7 +479,9 @@ async def test_self_service_commands_touch_only_own_rows(world: World, key: str)
                 assert change.table in OWN_NEW_ROWS and change.after.get("person_id") == mia.id, change
                 continue
             row = change.after
-            own = row.get("person_id") == mia.id or row.get("external_id") == "private:mia"
+            own = (
+                row.get("person_id") == mia.id or row.get("external_id") == world.bot.user("mia").external_id
+            )
             columns = {k for k in row if change.before[k] != row[k]}
             assert own and columns <= OWN_COLUMNS.get(change.table, set()), change
 

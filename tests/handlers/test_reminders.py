@@ -15,6 +15,7 @@ import pytest
 
 from bot.core.codec import decode_markup
 from bot.core.ports import ManualClock
+from bot.jobs.retention import JOB_KIND as RETENTION_JOB
 from bot.services import reminders as reminder_rules
 from storage.models import JobStatus, OutboxMessage, Reminder, ReminderStatus, ScheduledJob
 from tests.harness import BotHarness
@@ -282,7 +283,9 @@ async def test_a_paused_series_does_not_catch_up_when_resumed(bot: BotHarness) -
     assert "läuft schon" in await bot.say("/erinnerung weiter 1")
     await bot.advance(timedelta(days=1))
     assert [when for when, _, _ in await fired(bot)] == [local(2026, 11, 25, 9)]
-    [job] = await bot.rows(ScheduledJob, ScheduledJob.status == JobStatus.PENDING)
+    [job] = await bot.rows(
+        ScheduledJob, ScheduledJob.status == JobStatus.PENDING, ScheduledJob.kind != RETENTION_JOB
+    )
     assert job.due_at.astimezone(BERLIN).replace(tzinfo=None) == local(2026, 11, 26, 9)
 
 
@@ -307,7 +310,12 @@ async def test_a_series_that_ended_while_paused_is_closed(bot: BotHarness) -> No
     assert "ist inzwischen zu Ende" in await bot.say("/erinnerung weiter 1")
     [reminder] = await bot.rows(Reminder)
     assert reminder.status is ReminderStatus.DONE
-    assert await bot.count(ScheduledJob, ScheduledJob.status == JobStatus.PENDING) == 0
+    assert (
+        await bot.count(
+            ScheduledJob, ScheduledJob.status == JobStatus.PENDING, ScheduledJob.kind != RETENTION_JOB
+        )
+        == 0
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +383,7 @@ async def test_private_reminders_go_to_the_person_and_stay_apart(bot: BotHarness
     sent = await fired(bot)
     assert [(when.hour, chat, text) for when, chat, text in sent] == [
         (11, "group:ag", "⏰ Erinnerung: für alle"),
-        (12, "private:mia", "⏰ Erinnerung: Tee kochen"),
+        (12, "id-mia", "⏰ Erinnerung: Tee kochen"),
     ]
     [private] = await bot.rows(Reminder, Reminder.chat_kind == "private")
     assert private.group_id is not None  # belongs to Mia's AG (its language and timezone)
@@ -413,4 +421,9 @@ async def test_nothing_fires_twice(bot: BotHarness) -> None:
     delivered = len(texts)
     await bot.advance(timedelta(hours=1))
     assert len(await fired(bot)) == delivered  # the next daily one is tomorrow
-    assert await bot.count(ScheduledJob, ScheduledJob.status == JobStatus.PENDING) == 1
+    assert (
+        await bot.count(
+            ScheduledJob, ScheduledJob.status == JobStatus.PENDING, ScheduledJob.kind != RETENTION_JOB
+        )
+        == 1
+    )

@@ -18,6 +18,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
+from bot.jobs.retention import JOB_KIND as RETENTION_JOB
 from bot.services.survey_model import Text
 from bot.services.surveys import JOB_CLOSE, JOB_REMIND, shipped_definition
 from storage.models import (
@@ -385,7 +386,12 @@ async def test_closing_by_hand_cancels_the_jobs(ag: BotHarness) -> None:
     assert note.startswith("📋 Umfrage Nr. 1: Engagement-Erhebung ist beendet – 1 von 3 Mitgliedern")
     [survey] = await bot.rows(Survey)
     assert survey.status is SurveyStatus.CLOSED
-    assert await bot.count(ScheduledJob, ScheduledJob.status == JobStatus.PENDING) == 0
+    assert (
+        await bot.count(
+            ScheduledJob, ScheduledJob.status == JobStatus.PENDING, ScheduledJob.kind != RETENTION_JOB
+        )
+        == 0
+    )
     assert await bot.advance(timedelta(days=4)) == []
     status = await bot.say("/umfrage status", user="paul")
     assert status.startswith("📋 Umfrage Nr. 1: Engagement-Erhebung – beendet am 21.11.2026")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.app import Application
 from bot.core.events import ChatKind, ChatRef, Platform
 from bot.core.ports import ManualClock
+from bot.jobs.retention import JOB_KIND as RETENTION_JOB
 from bot.services.outbox import Outbox
 from bot.services.reminders import JOB_KIND, ReminderService
 from bot.services.reopen import ReopenGuard
@@ -99,7 +100,12 @@ async def test_pending_reminders_survive_a_restart_and_fire_once(run, clock: Man
     assert len(bot.messenger.sent) == before  # restarts send nothing again
     sent = await bot.advance(to=berlin(21, 18))
     assert texts(sent, GROUP) == ["⏰ Erinnerung: Abendrunde\nNächste: So 22.11., 18:00"]
-    assert await bot.count(ScheduledJob, ScheduledJob.status == JobStatus.PENDING) == 1
+    assert (
+        await bot.count(
+            ScheduledJob, ScheduledJob.status == JobStatus.PENDING, ScheduledJob.kind != RETENTION_JOB
+        )
+        == 1
+    )
 
 
 async def test_down_two_hours_delivers_late_with_a_note(run, clock: ManualClock) -> None:
@@ -114,7 +120,7 @@ async def test_down_two_hours_delivers_late_with_a_note(run, clock: ManualClock)
         "⏰ Erinnerung: Protokoll schicken\n(verspätet, fällig war 18:00)",
         "⏰ Erinnerung: Abendrunde\n(verspätet, fällig war 18:00)\nNächste: So 22.11., 18:00",
     ]
-    assert texts(bot.messenger.sent, "private:mia")[-1] == "⏰ Erinnerung: Tee\n(verspätet, fällig war 18:00)"
+    assert texts(bot.messenger.sent, "id-mia")[-1] == "⏰ Erinnerung: Tee\n(verspätet, fällig war 18:00)"
     assert bot.sent_to("anna") == []  # nothing missed, nothing to report
     # The series goes on at its time, on time.
     sent = await bot.advance(to=berlin(22, 18))
@@ -154,7 +160,7 @@ async def test_down_eight_hours_reports_missed_items_to_the_koordination_once(
         ]
     )
     # The private one is told to its person, not to the koordination.
-    assert texts(bot.messenger.sent, "private:mia")[-1] == "\n".join(
+    assert texts(bot.messenger.sent, "id-mia")[-1] == "\n".join(
         [
             "⚠️ Während ich offline war, ist deine Erinnerung ausgefallen:",
             "• Erinnerung Nr. 1 (fällig war Sa 21.11., 12:00): Zahnarzt",
@@ -209,7 +215,12 @@ async def test_a_series_that_ended_while_the_bot_was_down(run, clock: ManualCloc
     )
     [reminder] = await bot.rows(Reminder)
     assert reminder.status is ReminderStatus.MISSED and reminder.next_due is None
-    assert await bot.count(ScheduledJob, ScheduledJob.status == JobStatus.PENDING) == 0
+    assert (
+        await bot.count(
+            ScheduledJob, ScheduledJob.status == JobStatus.PENDING, ScheduledJob.kind != RETENTION_JOB
+        )
+        == 0
+    )
 
 
 async def test_a_deleted_reminder_whose_job_fires_anyway_sends_nothing(run) -> None:

@@ -59,6 +59,7 @@ from bot.core.events import (
 from bot.core.i18n import Translator
 from bot.core.logsafe import register_secret
 from bot.core.startup import EXIT_CONFIG, StartupError
+from bot.services.erasure import PersonErased
 from storage.repositories import StateRepository
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class MatrixAdapter:
         self._saved_at = 0.0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()  # leaving rooms of erased people
         self._closed = asyncio.Event()
         self.synced = asyncio.Event()
         self._sleep = asyncio.sleep  # the backoff of retries; tests replace it (no real waits)
@@ -159,6 +161,7 @@ class MatrixAdapter:
             await self.client.close()  # an open aiohttp session would add its own warning
             raise
         await self._load_state()
+        self.app.observers.on_committed(self._on_committed)
         self.app.attach(self.messenger, bot_names=[self.user_id, self.user_id.split(":")[0].lstrip("@")])
         if self.next_batch is None:
             # First start ever: take the current position and skip all room history.
@@ -181,6 +184,8 @@ class MatrixAdapter:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._task is not None:
             await self._save_position()
         await self.client.close()
         self._closed.set()
@@ -439,6 +444,28 @@ class MatrixAdapter:
         return any(
             user_id == entry or server == entry or server == ":" + entry.lstrip(":") for entry in allowed
         )
+
+    def _on_committed(self, runtime: object, signals: list[object]) -> None:
+        """A person's data was erased: the direct room with them is no longer known (its
+        mapping names their Matrix id) and the bot leaves it."""
+        for signal in signals:
+            if isinstance(signal, PersonErased) and signal.platform == Platform.MATRIX.value:
+                task = asyncio.get_running_loop().create_task(self._forget_direct(signal.external_id))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    async def _forget_direct(self, user_id: str) -> None:
+        room_id = self._dm_room.pop(user_id, None)
+        if room_id is None:
+            return
+        self._room_dm.pop(room_id, None)
+        self._last_event.pop(room_id, None)
+        self._directs_changed = True
+        try:
+            await self.client.room_leave(room_id)
+            await self._save_position()  # the mapping without the person, at once
+        except Exception:  # the erasure stands; a room left open is only a nuisance
+            log.exception("matrix: could not leave the direct room of an erased person")
 
     def _forget_room(self, room_id: str) -> None:
         log.info("matrix: left or removed from %s", room_id)
