@@ -17,7 +17,7 @@ from bot.core.router import Args, Router
 from bot.handlers.format import day_code
 from bot.services.group_lifecycle import DEFAULT_GRACE
 from bot.services.register_export import export_register
-from storage.models import Role
+from storage.models import Role, WorkingGroup
 
 CONFIRM_WORDS = frozenset({"ja", "yes", "bestaetigen", "bestätigen", "confirm"})
 
@@ -36,22 +36,24 @@ def register(router: Router) -> None:
     router.subcommand("ag", "wiederherstellen", aliases=("restore",), role=Role.KOORDINATION)(restore)
 
 
-async def close(ctx: Context, args: Args) -> None:
-    """Close the AG: no more reminders, meeting notices or hints; the register stays readable."""
+def _this_group(ctx: Context, args: Args) -> WorkingGroup:
+    """The AG of a group chat, for a subcommand that takes no arguments."""
     if args.text:
         raise UsageError()
     ctx.require_group_chat()
-    group = ctx.require_group()
+    return ctx.require_group()
+
+
+async def close(ctx: Context, args: Args) -> None:
+    """Close the AG: no more reminders, meeting notices or hints; the register stays readable."""
+    group = _this_group(ctx, args)
     cancelled = await ctx.services.lifecycle.close(group, ctx.person)
     ctx.say("ag.close.done", cancelled, name=group.name)
 
 
 async def reopen(ctx: Context, args: Args) -> None:
     """Open a closed AG again."""
-    if args.text:
-        raise UsageError()
-    ctx.require_group_chat()
-    group = ctx.require_group()
+    group = _this_group(ctx, args)
     await ctx.services.lifecycle.reopen(group, ctx.person)
     ctx.say("ag.open.done", name=group.name)
 
@@ -98,9 +100,6 @@ async def delete(ctx: Context, args: Args) -> None:
 
 async def restore(ctx: Context, args: Args) -> None:
     """Take back a pending deletion."""
-    if args.text:
-        raise UsageError()
-    ctx.require_group_chat()
-    group = ctx.require_group()
+    group = _this_group(ctx, args)
     await ctx.services.lifecycle.restore(group, ctx.person)
     ctx.say("ag.restore.done", name=group.name)

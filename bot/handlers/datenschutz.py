@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from typing import Any
 
 from bot.core.addressing import private_chat
 from bot.core.context import Context
 from bot.core.errors import UsageError, UserError
 from bot.core.events import Attachment, Button, ChatRef, OutgoingMessage, SentMessage
+from bot.core.markup import bold
 from bot.core.observers import Runtime, Unit, note_signal
 from bot.core.router import Args, Router
 from bot.handlers.format import day_code, role_name
@@ -19,6 +19,7 @@ from bot.handlers.help import on_start
 from bot.jobs.retention import JOB_KIND, job_data, next_run, run_retention
 from bot.services.erasure import ErasureService, PersonErased
 from bot.services.personal_data import SECTIONS, PersonalDataService, entry_preview
+from bot.services.privacy_inventory import notice_items
 from bot.services.retention import RetentionPolicy
 from storage.models import Role
 from storage.repositories import OutboxRepository
@@ -95,25 +96,22 @@ def retention_schedule(runtime: Runtime) -> RetentionSchedule:
 # /datenschutz --------------------------------------------------------------------------------------
 
 
-def _days(period: timedelta) -> int:
-    return max(1, round(period.total_seconds() / 86400))
-
-
 @router.command("datenschutz", aliases=("privacy",), needs_group=False)
 async def datenschutz(ctx: Context, args: Args) -> None:
     """The privacy notice: what is stored, for how long, the two commands, who is responsible."""
     options = ctx.runtime.options if ctx.runtime is not None else {}
-    policy, _, responsible = policy_from(options)
+    _, _, responsible = policy_from(options)
     tr = ctx.tr
     markup = tr.markup("privacy.title")
-    markup.blank().extend(
-        tr.lines(
-            "privacy.stored",
-            sent=_days(policy.sent_messages),
-            hints=_days(policy.hint_texts),
-            former=_days(policy.former_members),
-        )
-    )
+    markup.blank().extend(tr.lines("privacy.stored"))
+    # Generated from the inventory (docs/datenschutz.md), with the configured periods; tables
+    # kept alike share a line.
+    grouped: dict[str, list[str]] = {}
+    for item in notice_items(options.get("datenschutz")):
+        grouped.setdefault(item.retention, []).append(item.title)
+    for retention, titles in grouped.items():
+        markup.bullet(bold(", ".join(titles)), ": ", retention)
+    markup.extend(tr.lines("privacy.not_stored"))
     markup.blank().extend(tr.lines("privacy.rights"))
     markup.blank().extend(
         tr.lines("privacy.responsible", who=responsible)

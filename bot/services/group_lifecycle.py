@@ -19,9 +19,11 @@ from bot.core.ports import Clock
 from bot.services.groups import GroupService
 from bot.services.hints import SettingsChanged, hints_active, note, sensitivity_of
 from bot.services.polls import JOB_CLOSE as POLL_CLOSE
+from bot.services.reminders import JOB_KIND as REMINDER_JOB
 from bot.services.surveys import JOB_CLOSE as SURVEY_CLOSE
 from storage.models import Person, WorkingGroup
 from storage.repositories import GroupRepository, JobRepository
+from storage.repositories.reminders import ReminderRepository
 
 DEFAULT_GRACE = timedelta(days=7)
 # Jobs a closed AG keeps: the ends of running polls and surveys.
@@ -49,7 +51,9 @@ class GroupLifecycleService:
         now = self.clock.now()
         group.closed_at = now
         note(self.session, SettingsChanged(group.id, hints_active(group), sensitivity_of(group)))
-        cancelled = await self.jobs.cancel_group(group.id, KEPT_JOBS, now)
+        # A member's own reminders (set in their private chat) are theirs, not the AG's: they go on.
+        private = ReminderRepository.private_of_group(group.id)
+        cancelled = await self.jobs.cancel_group(group.id, KEPT_JOBS, now, keep_refs=(REMINDER_JOB, private))
         await self.groups.log_change(group, actor, "group.close", "group", group.id, cancelled=cancelled)
         return cancelled
 

@@ -236,15 +236,7 @@ class ReopenWatcher:
         if key is None:
             await asyncio.to_thread(self.guard.warm_up)
         else:
-            # The model loads while the seed's stored vectors are read (about a second each
-            # with e5+use; the load runs mostly outside the GIL).
-            load = getattr(self.guard.embedder, "load", None)
-            loading = asyncio.ensure_future(asyncio.to_thread(load)) if load is not None else None
-            try:
-                vectors, fresh = await self._vectors(key, self.guard.needed_seed())
-            finally:
-                if loading is not None:
-                    await loading
+            vectors, fresh = await self._vectors(key, self.guard.needed_seed())
             await asyncio.to_thread(self.guard.warm_up, vectors)
             await self._store(key, fresh)
         self._warm = True

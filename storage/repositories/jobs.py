@@ -81,14 +81,22 @@ class JobRepository:
             )
         )
 
-    async def cancel_group(self, group_id: int, keep: tuple[str, ...], at: datetime) -> int:
-        """Cancel the pending jobs of an AG except those of the ``keep`` kinds; returns how many."""
+    async def cancel_group(
+        self, group_id: int, keep: tuple[str, ...], at: datetime, *, keep_refs: tuple[str, Any] | None = None
+    ) -> int:
+        """Cancel the pending jobs of an AG except those of the ``keep`` kinds and, with
+        ``keep_refs`` = ``(kind, ids)``, those of that kind for the ids the selection ``ids``
+        finds; returns how many."""
+        spared = ScheduledJob.kind.not_in(keep)
+        if keep_refs is not None:
+            kind, ids = keep_refs
+            spared = spared & ~((ScheduledJob.kind == kind) & ScheduledJob.ref_id.in_(ids))
         result = await self.session.execute(
             update(ScheduledJob)
             .where(
                 ScheduledJob.group_id == group_id,
                 ScheduledJob.status == JobStatus.PENDING,
-                ScheduledJob.kind.not_in(keep),
+                spared,
             )
             .values(status=JobStatus.CANCELLED, fired_at=at)
             .execution_options(synchronize_session=False)

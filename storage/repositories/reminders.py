@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, Reminder, ReminderStatus, WorkingGroup
@@ -46,6 +47,11 @@ class ReminderScope:
 
 class ReminderRepository:
     """Reads and writes :class:`Reminder` rows."""
+
+    @staticmethod
+    def private_of_group(group_id: int) -> Select[Any]:
+        """Ids of the reminders members of an AG set for themselves (in their private chats)."""
+        return select(Reminder.id).where(Reminder.group_id == group_id, Reminder.chat_kind == "private")
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

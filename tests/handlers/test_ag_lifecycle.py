@@ -44,13 +44,21 @@ async def pending(bot: BotHarness) -> list[str]:
 async def test_closing_ends_planned_things_and_blocks_new_ones(bot: BotHarness) -> None:
     await ag(bot)
     await bot.say("/erinnerung morgen 18 Uhr: Raum buchen")
+    await bot.say("/erinnerung morgen 8 Uhr: Zahnarzt", user="mia", private=True)
     await bot.send("/abstimmung Sommerfest? | ja | nein")
-    assert await pending(bot) == ["poll.close", "poll.remind", "reminder"]
+    assert await pending(bot) == ["poll.close", "poll.remind", "reminder", "reminder"]
     reply = await bot.say("/ag schliessen")
     assert "AG Bildung ist geschlossen" in reply
     assert "2 geplante Erinnerungen und Ankündigungen sind abgesagt" in reply
-    # The poll still closes at its deadline; nothing else is left.
-    assert await pending(bot) == ["poll.close"]
+    # The poll still closes at its deadline, and mia's own reminder stays; nothing else is left.
+    assert await pending(bot) == ["poll.close", "reminder"]
+    [mine] = await bot.rows(Reminder, Reminder.text == "Zahnarzt")
+    assert [
+        j.ref_id
+        for j in await bot.rows(
+            ScheduledJob, ScheduledJob.kind == "reminder", ScheduledJob.status == JobStatus.PENDING
+        )
+    ] == [mine.id]
     for line in (
         "/erinnerung morgen 9 Uhr: Neu",
         "/treffen morgen 19 Uhr: Treffen",
@@ -59,7 +67,7 @@ async def test_closing_ends_planned_things_and_blocks_new_ones(bot: BotHarness) 
         assert "ist geschlossen: ich plane dort nichts Neues" in await bot.say(line), line
     # Reading works; a member's own reminder in the private chat too.
     assert "vierteljährlich" in await bot.say("/beschluesse", user="mia")
-    assert "Erinnerung Nr. 1" in await bot.say("/erinnerung morgen 9 Uhr: Zahnarzt", user="mia", private=True)
+    assert "Erinnerung Nr. 2" in await bot.say("/erinnerung morgen 9 Uhr: Tee", user="mia", private=True)
     assert "geschlossen" in await bot.say("/ag")
     assert "schon geschlossen" in await bot.say("/ag schliessen")
     # Opening again.

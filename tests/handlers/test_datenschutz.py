@@ -188,7 +188,11 @@ async def test_the_last_koordination_hands_over_first(bot: BotHarness) -> None:
 
 async def test_datenschutz_names_periods_commands_and_the_operator(bot: BotHarness) -> None:
     reply = await bot.say("/datenschutz")
-    assert "30 Tage nach der Zustellung" in reply
+    # Generated from the inventory: every table with personal data, with the configured periods.
+    from bot.services.privacy_inventory import notice_items
+
+    assert all(item.title in reply for item in notice_items())
+    assert "Zugestellte Nachrichten 30 Tage nach der Zustellung" in reply
     assert "/meine_daten" in reply and "/daten_loeschen" in reply
     assert "noch keinen Kontakt eingetragen" in reply
     from bot.config import DatenschutzSection
@@ -198,7 +202,7 @@ async def test_datenschutz_names_periods_commands_and_the_operator(bot: BotHarne
     )
     reply = await bot.say("/privacy", private=True)
     assert "Verantwortlich: Netzwerk Bürgerstiftungen e.V., datenschutz@example.org" in reply
-    assert "14 Tage nach der Zustellung" in reply
+    assert "Zugestellte Nachrichten 14 Tage nach der Zustellung" in reply
 
 
 async def test_english_ag_gets_english_texts(bot: BotHarness) -> None:
