@@ -10,6 +10,7 @@ from bot.handlers import (
     goals,
     help,
     hints,
+    konto,
     meetings,
     onboarding,
     polls,
@@ -33,6 +34,7 @@ FEATURES = (
     surveys,
     scheduling,
     datenschutz,
+    konto,
 )
 """Feature modules in the order ``/hilfe`` lists them."""
 

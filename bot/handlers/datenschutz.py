@@ -124,16 +124,16 @@ async def datenschutz(ctx: Context, args: Args) -> None:
 # /meine_daten --------------------------------------------------------------------------------------
 
 
-def _only_private(ctx: Context, command: str) -> bool:
+def only_private(ctx: Context, command: str) -> bool:
     """In a group: point to the private chat and do nothing else (the answer would show one
     person's data to everybody)."""
     if ctx.is_private:
         return True
-    payload = f"{START_PREFIX}{PRIVATE_COMMANDS.index(command) + 1}"
-    ctx.reply(
-        ctx.tr.markup("privacy.private_only", command=command),
-        buttons=[[Button(ctx.tr.text("privacy.open_private"), start_payload=payload)]],
-    )
+    buttons = []
+    if command in PRIVATE_COMMANDS:  # a deep link opens it in the private chat
+        payload = f"{START_PREFIX}{PRIVATE_COMMANDS.index(command) + 1}"
+        buttons = [[Button(ctx.tr.text("privacy.open_private"), start_payload=payload)]]
+    ctx.reply(ctx.tr.markup("privacy.private_only", command=command), buttons=buttons)
     return False
 
 
@@ -156,7 +156,7 @@ async def started(ctx: Context, number: int) -> None:
 @router.command("meine_daten", aliases=("mydata", "meinedaten"), needs_group=False)
 async def meine_daten(ctx: Context, args: Args) -> None:
     """Everything stored about the sender, as a summary and a JSON file (privately)."""
-    if _only_private(ctx, "meine_daten"):
+    if only_private(ctx, "meine_daten"):
         await send_my_data(ctx, ctx.event.chat)
 
 
@@ -204,7 +204,7 @@ async def send_my_data(ctx: Context, chat: ChatRef) -> None:
 @router.command("daten_loeschen", aliases=("deletemydata", "datenloeschen"), needs_group=False)
 async def daten_loeschen(ctx: Context, args: Args) -> None:
     """Erase the sender's data after a confirmation (privately)."""
-    if not _only_private(ctx, "daten_loeschen"):
+    if not only_private(ctx, "daten_loeschen"):
         return
     words = [w.lower() for w in args.words]
     if not words:
@@ -219,7 +219,7 @@ async def daten_loeschen(ctx: Context, args: Args) -> None:
     if len(words) < 2 or words[1] != code:
         raise UserError("erase.wrong_code", code=code)
     chat = private_chat(ctx.person)
-    done = await erasure.erase(ctx.person)
+    done = await erasure.erase_all(ctx.person)
     log.info(
         "erased a person's data: %d messages, %d reminders, %d hints, %d votes, %d responses",
         done.messages,

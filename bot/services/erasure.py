@@ -19,6 +19,7 @@ from bot.core.ports import Clock
 from storage.models import OutboxStatus, Person, Role, WorkingGroup
 from storage.models.person import FORMER_ID_PREFIX, FORMER_NAME
 from storage.repositories import PeopleRepository
+from storage.repositories.accounts import AccountRepository
 from storage.repositories.erasure import ErasureRepository
 from storage.repositories.personal_data import PersonalDataRepository, identity
 
@@ -59,6 +60,12 @@ class ErasureService:
         the role over (``/rolle``) before their data can be erased, or the AG is left without
         anybody who may change its register."""
         people = PeopleRepository(self.session)
+        blocking = []
+        for account in await AccountRepository(self.session).identities(person):
+            blocking += await self._sole_coordination(people, account)
+        return blocking
+
+    async def _sole_coordination(self, people: PeopleRepository, person: Person) -> list[WorkingGroup]:
         blocking = []
         for membership, group in await people.groups_of(person.id):
             if membership.left_at is not None or membership.role is not Role.KOORDINATION:
@@ -102,13 +109,30 @@ class ErasureService:
         await self.session.flush()
         return done
 
-    async def erase(self, person: Person) -> Erased:
+    async def erase_all(self, person: Person) -> Erased:
+        """:meth:`erase` for ``person`` and every account linked with it (``/konto``)."""
+        done = Erased()
+        accounts = await AccountRepository(self.session).identities(person)
+        for account in accounts:
+            # The confirmation goes to the writer's chat and announces that one when delivered;
+            # the other accounts' chats are forgotten at the commit.
+            one = await self.erase(account, announce=account.id != person.id)
+            for name in ("messages", "reminders", "hints", "examples", "votes", "responses", "memberships"):
+                setattr(done, name, getattr(done, name) + getattr(one, name))
+        for account in accounts:
+            account.identity_id = None
+        await self.session.flush()
+        return done
+
+    async def erase(self, person: Person, *, announce: bool = False) -> Erased:
         """Everything about the person that does not belong to an AG's record (``/daten_loeschen``).
 
         On top of :meth:`pseudonymise`: memberships and roles, votes in non-anonymous polls,
-        non-anonymous survey responses and the examples made from hints on their messages.
+        non-anonymous survey responses, the examples made from hints on their messages and
+        their account codes.
         """
         done = Erased()
+        await AccountRepository(self.session).drop_codes(person.id)
         # Bot messages elsewhere that name the person ("Mia ist jetzt Koordination"): those
         # delivered or given up go; a pending one is still to be delivered (and then goes with
         # the retention period).
@@ -123,8 +147,9 @@ class ErasureService:
         done.responses = await self.repo.drop_responses(person.id)
         done.memberships = await self.repo.drop_memberships(person.id)
         person.pseudonymised_at = None  # erase goes all the way, also after a pseudonymisation
-        # The confirmation still goes to the person's private chat: announced once delivered.
-        rest = await self.pseudonymise(person, announce=False)
+        # By default the confirmation still goes to the person's private chat, which announces
+        # the erasure once delivered.
+        rest = await self.pseudonymise(person, announce=announce)
         done.messages += rest.messages
         done.reminders, done.hints = rest.reminders, rest.hints
         return done

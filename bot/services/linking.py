@@ -210,15 +210,7 @@ class LinkService:
             # Not counted: a malformed text cannot match any code, so it is no guess.
             raise UserError("ag.link.code_malformed", given=shorten(text, 40))
         now = self.clock.now()
-        window_start = now - ATTEMPT_WINDOW
-        await self.links.lock_attempts()
-        failures = await self.links.attempts_of_person_since(actor.id, window_start)
-        if len(failures) >= MAX_FAILED_ATTEMPTS:
-            raise UserError("ag.link.locked", minutes=minutes(_retry_at(failures) - now))
-        overall, latest = await self.links.attempts_overall_since(window_start)
-        if overall >= GLOBAL_FAILED_ATTEMPTS and latest is not None and now - latest < GLOBAL_COOLDOWN:
-            wait = latest + GLOBAL_COOLDOWN - now
-            raise UserError("ag.link.busy", seconds=max(1, math.ceil(wait.total_seconds())))
+        failures = await check_attempts(self.links, actor.id, now)
 
         row = await self.links.code_by_hash(hash_code(code))
         rejection = _rejection(row, now)
@@ -227,12 +219,7 @@ class LinkService:
                 return await self._join(chat, row, actor, now)
             rejection = CodeRejection.USED  # redeemed by another chat a moment ago
         assert rejection is not None
-
-        await self.links.prune_attempts(window_start)
-        await self.links.add_attempt(chat.id, actor.id, now)
-        failures.append(now)
-        left = max(0, MAX_FAILED_ATTEMPTS - len(failures))
-        retry_in = _retry_at(failures) - now if left == 0 else None
+        left, retry_in = await record_failure(self.links, chat.id, actor.id, now, failures)
         return LinkResult(None, rejection=rejection, attempts_left=left, retry_in=retry_in)
 
     async def _join(self, chat: Chat, code: LinkCode, actor: Person, now: datetime) -> LinkResult:
@@ -277,6 +264,35 @@ class LinkService:
             group, actor, "group.unlink", "chat", chat.id, platform=chat.platform, title=chat.title
         )
         return remaining
+
+
+async def check_attempts(links: LinkRepository, person_id: int, now: datetime) -> list[datetime]:
+    """The brute-force limits on redeeming any code (AG link codes and account codes share
+    them): the person's rejected codes within the window, oldest first.
+
+    Raises:
+        UserError: The person has used up their attempts for now, or the overall cooldown is on.
+    """
+    await links.lock_attempts()
+    failures = await links.attempts_of_person_since(person_id, now - ATTEMPT_WINDOW)
+    if len(failures) >= MAX_FAILED_ATTEMPTS:
+        raise UserError("ag.link.locked", minutes=minutes(_retry_at(failures) - now))
+    overall, latest = await links.attempts_overall_since(now - ATTEMPT_WINDOW)
+    if overall >= GLOBAL_FAILED_ATTEMPTS and latest is not None and now - latest < GLOBAL_COOLDOWN:
+        wait = latest + GLOBAL_COOLDOWN - now
+        raise UserError("ag.link.busy", seconds=max(1, math.ceil(wait.total_seconds())))
+    return failures
+
+
+async def record_failure(
+    links: LinkRepository, chat_id: int, person_id: int, now: datetime, failures: list[datetime]
+) -> tuple[int, timedelta | None]:
+    """Record a rejected code; returns the attempts left and, when none, the wait until the next."""
+    await links.prune_attempts(now - ATTEMPT_WINDOW)
+    await links.add_attempt(chat_id, person_id, now)
+    failures.append(now)
+    left = max(0, MAX_FAILED_ATTEMPTS - len(failures))
+    return left, (_retry_at(failures) - now if left == 0 else None)
 
 
 def _rejection(code: LinkCode | None, now: datetime) -> CodeRejection | None:

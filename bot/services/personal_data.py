@@ -9,7 +9,9 @@ JSON schema ``kuemmerer/meine-daten/1``::
     {
       "schema": "kuemmerer/meine-daten/1",
       "erstellt_am": "2026-12-01T10:00:00+00:00",
-      "person": {"plattform": "telegram", "kennung": "123", "name": "Anna", "benutzername": "anna"},
+      "person": {"plattform": "telegram", "kennung": "123", "name": "Anna", "benutzername": "anna",
+                 "verknuepfte_konten": [{"plattform": "matrix", "kennung": "@anna:example.org",
+                                         "name": "Anna"}]},
       "abschnitte": {
         "<abschnitt>": [{"tabelle": "decisions", "id": 3, "<spalte>": <wert>, ...}, ...],
         ...
@@ -38,6 +40,7 @@ from bot.core.markup import render_plain
 from bot.core.ports import Clock
 from bot.services.text import shorten
 from storage.models import Person
+from storage.repositories.accounts import AccountRepository
 from storage.repositories.personal_data import PersonalDataRepository, identity, row_dict
 
 SCHEMA = "kuemmerer/meine-daten/1"
@@ -114,7 +117,12 @@ class PersonalDataService:
 
     async def collect(self, person: Person) -> PersonalData:
         """Every row about ``person``, by section (see the module docstring for the schema)."""
-        found = await self.repo.sections(identity(person))
+        accounts = await AccountRepository(self.session).identities(person)
+        found: dict[str, list[tuple[str, Any]]] = {}
+        for account in accounts:  # linked accounts (/konto) are one person here
+            for section, rows in (await self.repo.sections(identity(account))).items():
+                known = {(table, row.id) for table, row in found.get(section, [])}
+                found.setdefault(section, []).extend(r for r in rows if (r[0], r[1].id) not in known)
         sections: dict[str, list[dict[str, Any]]] = {}
         converted = 0
         for section in SECTIONS:
@@ -129,6 +137,11 @@ class PersonalDataService:
             "kennung": person.external_id,
             "name": person.display_name,
             "benutzername": person.username,
+            "verknuepfte_konten": [
+                {"plattform": a.platform, "kennung": a.external_id, "name": a.display_name}
+                for a in accounts
+                if a.id != person.id
+            ],
         }
         return PersonalData(profile, sections, self.clock.now().isoformat())
 

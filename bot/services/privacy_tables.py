@@ -188,6 +188,11 @@ PEOPLE = Table(
             "last_seen", "Wann der Bot die Person zuletzt sah (höchstens alle 5 Minuten aktualisiert)", True
         ),
         Column("pseudonymised_at", "Wann die Person pseudonymisiert wurde", True),
+        Column(
+            "identity_id",
+            "Verknüpfte Konten derselben Person (/konto verknuepfen) tragen dieselbe Nummer",
+            True,
+        ),
     ),
 )
 
@@ -782,6 +787,28 @@ LINK_CODES = Table(
     ),
 )
 
+ACCOUNT_CODES = Table(
+    name="account_codes",
+    title="Codes zum Verknüpfen von Konten",
+    content=(
+        "Einmalcodes, mit denen eine Person ihre Konten auf mehreren Plattformen verknüpft "
+        "(/konto verknuepfen): nur der Hash des Codes, für welches Konto und wie lange er gilt."
+    ),
+    purpose="Nachweisen, dass beide Konten derselben Person gehören, bevor sie verknüpft werden.",
+    legal_basis=LB_OWN,
+    visible_to=VISIBLE_OPERATORS,
+    retention="Bis zum Einlösen; sonst {link_versuche} nach dem Ablauf (Codes gelten 24 Stunden)",
+    access="/meine_daten, Abschnitt „verknuepfungen“",
+    erasure="Beim Einlösen; täglicher Löschlauf nach dem Ablauf; /daten_loeschen",
+    columns=(
+        ID,
+        Column("person_id", "Das Konto, das den Code erzeugt hat", True),
+        Column("code_hash", "SHA-256-Hash des Codes (der Code selbst wird nicht gespeichert)"),
+        CREATED_AT,
+        Column("expires_at", "Ablauf (24 Stunden nach Erzeugung)"),
+    ),
+)
+
 LINK_ATTEMPTS = Table(
     name="link_attempts",
     title="Abgelehnte Verknüpfungsversuche",
@@ -1045,6 +1072,7 @@ TABLES: tuple[Table, ...] = (
     OUTBOX,
     PLATFORM_STATE,
     LINK_CODES,
+    ACCOUNT_CODES,
     LINK_ATTEMPTS,
     REOPEN_HINTS,
     REOPEN_EXAMPLES,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import Clock
 from bot.services.erasure import ErasureService
-from storage.models import LinkAttempt, LinkCode, OutboxMessage, Person, PollVote, ReopenHint
+from storage.models import AccountCode, LinkAttempt, LinkCode, OutboxMessage, Person, PollVote, ReopenHint
 from storage.repositories.retention import RetentionRepository
 
 # Rows per statement: small enough that no table is held long, large enough to be cheap.
@@ -112,6 +112,12 @@ SWEEPS: tuple[Sweep, ...] = (
         "abgelaufene Verknüpfungscodes",
         lambda p, now: R.link_codes(now - p.link_attempts),
         _deleting(LinkCode),
+    ),
+    Sweep(
+        "konto_codes",
+        "abgelaufene Codes zum Verknüpfen von Konten",
+        lambda p, now: R.account_codes(now - p.link_attempts),
+        _deleting(AccountCode),
     ),
     Sweep(
         "erinnerungen",

@@ -1,5 +1,6 @@
 """ORM models, one per module; importing this package registers all of them on ``Base``."""
 
+from storage.models.account_code import AccountCode
 from storage.models.agenda_item import AgendaItem
 from storage.models.audit_entry import AuditEntry, RegisterChange
 from storage.models.base import Base
@@ -31,6 +32,7 @@ from storage.models.survey_template import SurveyTemplate
 from storage.models.working_group import WorkingGroup
 
 __all__ = [
+    "AccountCode",
     "AgendaItem",
     "AuditEntry",
     "Base",

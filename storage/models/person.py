@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -36,3 +36,6 @@ class Person(Base):
     # FORMER_NAME and external_id a placeholder, so nothing points to the human any more; the row
     # stays because the AG's register names it as the author of decisions.
     pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Accounts of one human linked with /konto verknuepfen share this number (the smallest of
+    # their ids); /meine_daten and /daten_loeschen act on all of them. None: not linked.
+    identity_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AccountCode,
     AgendaItem,
     AuditEntry,
     Chat,
@@ -44,7 +45,7 @@ from storage.models import (
 
 PRIVATE = "private"
 # Columns that are keys, not data about the person: never shown or exported.
-HIDDEN_COLUMNS = frozenset({"secret", "search_text", "voter_key", "respondent_key"})
+HIDDEN_COLUMNS = frozenset({"secret", "search_text", "voter_key", "respondent_key", "code_hash"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ SOURCES: dict[str, tuple[Source, ...]] = {
             lambda who: or_(LinkCode.created_by_id == who.person_id, LinkCode.used_by_id == who.person_id),
         ),
         Source(LinkAttempt, lambda who: LinkAttempt.person_id == who.person_id),
+        Source(AccountCode, lambda who: AccountCode.person_id == who.person_id),
     ),
     "protokoll": (Source(AuditEntry, lambda who: AuditEntry.actor_id == who.person_id),),
     "nachrichten": (Source(OutboxMessage, _private(OutboxMessage)),),

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AccountCode,
     LinkAttempt,
     LinkCode,
     Membership,
@@ -84,6 +85,11 @@ class RetentionRepository:
     def link_codes(before: datetime) -> Select[Any]:
         """Link codes (who made and who redeemed them) that expired before ``before``."""
         return select(LinkCode.id).where(LinkCode.expires_at < before)
+
+    @staticmethod
+    def account_codes(before: datetime) -> Select[Any]:
+        """Codes for linking accounts that expired before ``before``."""
+        return select(AccountCode.id).where(AccountCode.expires_at < before)
 
     @staticmethod
     def finished_reminders(before: datetime) -> Select[Any]:

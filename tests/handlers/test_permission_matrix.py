@@ -121,6 +121,7 @@ READ_ONLY: frozenset[str] = frozenset(
         "cmd.definition",
         "cmd.datenschutz",
         "cmd.meine_daten",
+        "cmd.konto",
     }
 )
 """Commands that never write (checked by :func:`test_reading_commands_change_nothing`)."""
@@ -129,6 +130,8 @@ SELF_SERVICE: frozenset[str] = frozenset(
     {"cmd.start", "cmd.ag.wechseln", "cmd.ag.anlegen", "cmd.gelesen"}
 ) | {
     "cmd.daten_loeschen",
+    "cmd.konto.verknuepfen",
+    "cmd.konto.trennen",
     "cmd.umfrage.weiter",
     "cmd.umfrage.aendern",
     "cmd.zurueck",
@@ -462,8 +465,9 @@ OWN_COLUMNS = {
         "finished_at",
     },
 }
-OWN_NEW_ROWS = frozenset({"survey_responses"})
-"""Tables in which a self-service command may create a row of the sender's own (a response)."""
+OWN_NEW_ROWS = frozenset({"survey_responses", "account_codes"})
+"""Tables in which a self-service command may create a row of the sender's own (a response, a
+code to link another account)."""
 
 
 @pytest.mark.parametrize("key", sorted(SELF_SERVICE))

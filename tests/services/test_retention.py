@@ -12,6 +12,7 @@ from bot.core.ports import ManualClock
 from bot.jobs.retention import JOB_KIND
 from bot.services.retention import SWEEPS, RetentionPolicy, RetentionService
 from storage.models import (
+    AccountCode,
     Chat,
     Decision,
     LinkAttempt,
@@ -144,6 +145,14 @@ async def test_hint_texts_go_unless_they_became_examples(bot: BotHarness, clock:
     assert [(r.id, r.sender_id) for r in rows] == [(labelled.id, None)]
     assert plain.id not in {r.id for r in rows}
     assert await bot.count(ReopenExample) == 1
+
+
+async def test_expired_account_codes(bot: BotHarness, clock: ManualClock) -> None:
+    await bot.send("/konto verknuepfen", user="mia", private=True)
+    [code] = await bot.rows(AccountCode)
+    assert (await at(bot, clock, code.expires_at + POLICY.link_attempts - MINUTE))["konto_codes"] == 0
+    assert (await at(bot, clock, code.expires_at + POLICY.link_attempts + MINUTE))["konto_codes"] == 1
+    assert await bot.count(AccountCode) == 0
 
 
 async def test_link_attempts_and_expired_codes(bot: BotHarness, clock: ManualClock) -> None:
