@@ -164,7 +164,11 @@ async def send_my_data(ctx: Context, chat: ChatRef) -> None:
     """The summary and the JSON file of the sender's data, to ``chat`` (their private chat)."""
     tr = ctx.tr
     data = await PersonalDataService(ctx.services.session, ctx.clock).collect(ctx.person)
-    names = {g.id: g.name for _, g in await ctx.services.groups.people.groups_of(ctx.person.id)}
+    names: dict[int, str] = {}
+    for entry in data.sections["mitgliedschaften"]:  # of every linked account
+        group = await ctx.services.groups.repo.get(entry["group_id"])
+        if group is not None:
+            names[group.id] = group.name
     markup = tr.markup("mydata.title", date=tr.date(ctx.clock.now().astimezone(tr.zone).date()))
     markup.blank()
     for section in SECTIONS:

@@ -123,6 +123,14 @@ class PersonalDataService:
             for section, rows in (await self.repo.sections(identity(account))).items():
                 known = {(table, row.id) for table, row in found.get(section, [])}
                 found.setdefault(section, []).extend(r for r in rows if (r[0], r[1].id) not in known)
+        # A bot message to one linked account's private chat may name another account: it is
+        # listed once, as a message to the person.
+        direct = {(table, row.id) for table, row in found.get("nachrichten", [])}
+        found["nachrichten_erwaehnt"] = [
+            (table, row)
+            for table, row in found.get("nachrichten_erwaehnt", [])
+            if (table, row.id) not in direct
+        ]
         sections: dict[str, list[dict[str, Any]]] = {}
         converted = 0
         for section in SECTIONS:

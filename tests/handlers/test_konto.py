@@ -48,7 +48,8 @@ async def test_linking_needs_the_code_from_the_other_account(bot: BotHarness) ->
 
 async def test_meine_daten_and_daten_loeschen_cover_linked_accounts(bot: BotHarness) -> None:
     await linked(bot)
-    await bot.send("/meine_daten", user="mia2", private=True)
+    summary, _file_caption = await bot.send("/meine_daten", user="mia2", private=True)
+    assert "AG Bildung: Koordination" in summary  # mia's membership, named
     files = [m for m in bot.sent_to("mia2") if m.attachment is not None]
     document = json.loads(files[-1].attachment.data)
     assert document["person"]["verknuepfte_konten"] == [
@@ -58,6 +59,8 @@ async def test_meine_daten_and_daten_loeschen_cover_linked_accounts(bot: BotHarn
     assert [e["text"] for e in sections["beschluesse"]] == ["Protokolle sind intern."]  # mia's
     assert [e["text"] for e in sections["erinnerungen"]] == ["Tee"]  # mia2's
     assert len(sections["profil"]) == 2
+    direct = {e["id"] for e in sections["nachrichten"]}
+    assert direct and not direct & {e["id"] for e in sections["nachrichten_erwaehnt"]}
 
     needles = Needles(strings=frozenset({"id-mia", "Tee"}), words=frozenset({"Mia", "Mia2"}))
     assert await traces(bot.app.db, needles)

@@ -55,6 +55,7 @@ async def test_a_member_sees_exports_and_erases_his_data(server, make_bot, datab
         "kennung": str(MEMBER),
         "name": "Bernd",
         "benutzername": "bernd",
+        "verknuepfte_konten": [],
     }
     assert [e["text"] for e in document["abschnitte"]["erinnerungen"]] == [REMINDER]
 
