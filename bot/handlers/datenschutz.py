@@ -139,7 +139,7 @@ def only_private(ctx: Context, command: str) -> bool:
 
 @on_start(START_PREFIX)
 async def started(ctx: Context, number: int) -> None:
-    """``/start datenschutz-<n>``: the deep link of :func:`_only_private` opens the command."""
+    """``/start datenschutz-<n>``: the deep link of :func:`only_private` opens the command."""
     if not 1 <= number <= len(PRIVATE_COMMANDS):
         return
     # On Telegram the link opens the private chat; on Matrix the reaction runs it where the

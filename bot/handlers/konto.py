@@ -10,6 +10,7 @@ from bot.core.when_format import moment_short
 from bot.handlers.ag import PLATFORM_KEYS
 from bot.handlers.datenschutz import only_private
 from bot.services.accounts import AccountService
+from bot.services.linking import minutes
 from storage.models import Person
 
 router = Router()
@@ -55,8 +56,7 @@ async def link(ctx: Context, args: Args) -> None:
     result = await service.redeem(ctx.chat, args.text, ctx.person)
     if result.rejected:
         if result.attempts_left == 0 and result.retry_in is not None:
-            minutes = max(1, int(result.retry_in.total_seconds() // 60) + 1)
-            ctx.say("account.rejected_locked", minutes=minutes)
+            ctx.say("account.rejected_locked", minutes=minutes(result.retry_in))
         else:
             ctx.say("account.rejected", left=result.attempts_left)
         return

@@ -9,7 +9,6 @@ limits (:func:`bot.services.linking.check_attempts`).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import UserError
 from bot.core.ports import Clock
 from bot.services.linking import (
-    CODE_ALPHABET,
-    CODE_LENGTH,
     CODE_LIFETIME,
     MAX_FAILED_ATTEMPTS,
     check_attempts,
+    draw_code,
     format_code,
     hash_code,
     normalise_code,
@@ -68,10 +66,7 @@ class AccountService:
     async def issue(self, person: Person) -> AccountCodeIssued:
         """A new code for ``person``; an older open one stops working."""
         now = self.clock.now()
-        while True:
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            if not await self.repo.hash_exists(hash_code(code)):
-                break
+        code = await draw_code(self.repo.hash_exists)
         await self.repo.drop_codes(person.id)
         row = await self.repo.add_code(
             AccountCode(

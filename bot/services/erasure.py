@@ -10,7 +10,7 @@ polls and non-anonymous survey responses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,11 @@ class Erased:
     votes: int = 0
     responses: int = 0
     memberships: int = 0
-    kept: list[str] = field(default_factory=list)
+
+    def add(self, other: Erased) -> None:
+        """Count ``other`` in as well (the accounts of one person)."""
+        for spec in fields(self):
+            setattr(self, spec.name, getattr(self, spec.name) + getattr(other, spec.name))
 
 
 class ErasureService:
@@ -116,9 +120,7 @@ class ErasureService:
         for account in accounts:
             # The confirmation goes to the writer's chat and announces that one when delivered;
             # the other accounts' chats are forgotten at the commit.
-            one = await self.erase(account, announce=account.id != person.id)
-            for name in ("messages", "reminders", "hints", "examples", "votes", "responses", "memberships"):
-                setattr(done, name, getattr(done, name) + getattr(one, name))
+            done.add(await self.erase(account, announce=account.id != person.id))
         for account in accounts:
             account.identity_id = None
         await self.session.flush()
@@ -149,7 +151,5 @@ class ErasureService:
         person.pseudonymised_at = None  # erase goes all the way, also after a pseudonymisation
         # By default the confirmation still goes to the person's private chat, which announces
         # the erasure once delivered.
-        rest = await self.pseudonymise(person, announce=announce)
-        done.messages += rest.messages
-        done.reminders, done.hints = rest.reminders, rest.hints
+        done.add(await self.pseudonymise(person, announce=announce))
         return done

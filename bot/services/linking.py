@@ -11,6 +11,7 @@ import hashlib
 import math
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,6 +100,18 @@ class LinkResult:
     retry_in: timedelta | None = None
 
 
+async def draw_code(taken: Callable[[str], Awaitable[bool]]) -> str:
+    """A new random code whose hash ``taken`` does not know yet.
+
+    The hash columns are unique; a collision (about one in 1e12 per stored code) just means
+    drawing again instead of failing on the constraint.
+    """
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not await taken(hash_code(code)):
+            return code
+
+
 def format_code(code: str) -> str:
     """Group a normalised code for reading: ``K7QX2M9P`` → ``K7QX-2M9P``."""
     half = len(code) // 2
@@ -145,12 +158,7 @@ class LinkService:
         withdrawn by asking for a new one.
         """
         now = self.clock.now()
-        while True:
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            # The hash column is unique; a collision (about one in 1e12 per stored code) just
-            # means drawing again instead of failing on the constraint.
-            if not await self.links.hash_exists(hash_code(code)):
-                break
+        code = await draw_code(self.links.hash_exists)
         replaced = await self.links.replace_open_codes(group.id, now)
         row = await self.links.add_code(
             LinkCode(

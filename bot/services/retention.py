@@ -63,18 +63,6 @@ async def _pseudonymise(service: RetentionService, ids: Sequence[int]) -> int:
     return len(ids)
 
 
-async def _forget_senders(service: RetentionService, ids: Sequence[int]) -> int:
-    return await service.repo.forget_hint_senders(ids)
-
-
-async def _blank_reminders(service: RetentionService, ids: Sequence[int]) -> int:
-    return await service.repo.blank_reminders(ids)
-
-
-async def _clear_surveys(service: RetentionService, ids: Sequence[int]) -> int:
-    return await service.repo.clear_survey_leftovers(ids)
-
-
 R = RetentionRepository
 SWEEPS: tuple[Sweep, ...] = (
     Sweep(
@@ -99,7 +87,7 @@ SWEEPS: tuple[Sweep, ...] = (
         "hinweis_absender",
         "Absender von Hinweisen, die Beispiele wurden",
         lambda p, now: R.labelled_hint_senders(now - p.hint_texts),
-        _forget_senders,
+        lambda service, ids: service.repo.forget_hint_senders(ids),
     ),
     Sweep(
         "link_versuche",
@@ -123,7 +111,7 @@ SWEEPS: tuple[Sweep, ...] = (
         "erinnerungen",
         "Texte erledigter Erinnerungen",
         lambda p, now: R.finished_reminders(now - p.finished_reminders),
-        _blank_reminders,
+        lambda service, ids: service.repo.blank_reminders(ids),
     ),
     Sweep(
         "ehemalige",
@@ -135,7 +123,7 @@ SWEEPS: tuple[Sweep, ...] = (
         "umfrage_reste",
         "Entwürfe und Prüfsummen geschlossener Umfragen",
         lambda p, now: R.survey_leftovers(),
-        _clear_surveys,
+        lambda service, ids: service.repo.clear_survey_leftovers(ids),
     ),
     Sweep(
         "anonyme_stimmen",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,7 +80,3 @@ class AccountRepository:
             for p in rest:
                 p.identity_id = new
         await self.session.flush()
-
-    async def expired_before(self, before: datetime) -> list[int]:
-        """Ids of codes that expired before ``before``."""
-        return list(await self.session.scalars(select(AccountCode.id).where(AccountCode.expires_at < before)))
